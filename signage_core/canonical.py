@@ -35,7 +35,7 @@ def _check(value: Any, path: str) -> None:
 
 
 def canonical_json(value: Any) -> bytes:
-    """Return the canonical UTF-8 bytes of ``value``; raise ``CanonicalFormError`` if it has none."""
+    """The canonical UTF-8 bytes of ``value``; ``CanonicalFormError`` if it has none."""
     _check(value, "$")
     text = json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

@@ -74,7 +74,9 @@ class Schedule:
         if d is None:
             return cls()
         if not isinstance(d, Mapping):
-            raise ScheduleError("a schedule must be a mapping of start_date, end_date, weekdays, windows")
+            raise ScheduleError(
+                "a schedule must be a mapping of start_date, end_date, weekdays, windows"
+            )
         unknown = set(d) - _KEYS
         if unknown:
             raise ScheduleError(
@@ -101,7 +103,9 @@ class Schedule:
             raise ScheduleError("windows: give a list of {start: 'HH:MM', end: 'HH:MM'}")
         for i, w in enumerate(raw_windows):
             if not isinstance(w, Mapping) or set(w) != {"start", "end"}:
-                raise ScheduleError(f"windows[{i}]: give exactly start and end, like 07:00 and 17:00")
+                raise ScheduleError(
+                    f"windows[{i}]: give exactly start and end, like 07:00 and 17:00"
+                )
             s = _minutes(w["start"], f"windows[{i}].start")
             e = _minutes(w["end"], f"windows[{i}].end", allow_24=True)
             if e == s:
@@ -171,8 +175,14 @@ def _local(day: date, minute: int, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
 
 
-def _choose(playlists: Sequence[Mapping[str, Any]], schedules: Sequence[Schedule], local: datetime) -> tuple[str, ...]:
-    active = [p for p, s in zip(playlists, schedules, strict=True) if not p.get("fallback") and s.is_active(local)]
+def _choose(
+    playlists: Sequence[Mapping[str, Any]], schedules: Sequence[Schedule], local: datetime
+) -> tuple[str, ...]:
+    active = [
+        p
+        for p, s in zip(playlists, schedules, strict=True)
+        if not p.get("fallback") and s.is_active(local)
+    ]
     if not active:
         return tuple(str(p["id"]) for p in playlists if p.get("fallback"))
     top = max(int(p.get("priority", 0)) for p in active)
@@ -191,11 +201,7 @@ def evaluate(
     current = _choose(playlists, schedules, local)
     now_local = now.astimezone(zone)
     candidates = sorted(
-        {
-            _local(day, minute, zone)
-            for s in schedules
-            for day, minute in s.edges(local.date())
-        }
+        {_local(day, minute, zone) for s in schedules for day, minute in s.edges(local.date())}
         | {_local(local.date() + timedelta(days=k), 0, zone) for k in range(1, _HORIZON_DAYS + 1)}
     )
     for at in candidates:

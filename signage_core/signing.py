@@ -103,8 +103,7 @@ def sign_envelope(signed: Mapping[str, Any], keys: list[SigningKey]) -> dict[str
     return {
         "signed": dict(signed),
         "signatures": [
-            {"keyid": k.keyid, "sig": base64.b64encode(k.sign(data)).decode("ascii")}
-            for k in keys
+            {"keyid": k.keyid, "sig": base64.b64encode(k.sign(data)).decode("ascii")} for k in keys
         ],
     }
 
@@ -120,7 +119,9 @@ def verify_envelope(envelope: Any, trusted: Mapping[str, PublicKey]) -> dict[str
         raise ManifestError("not a signed envelope: expected exactly 'signed' and 'signatures'")
     signed, signatures = envelope["signed"], envelope["signatures"]
     if not isinstance(signed, dict) or not isinstance(signatures, list):
-        raise ManifestError("not a signed envelope: 'signed' must be an object, 'signatures' a list")
+        raise ManifestError(
+            "not a signed envelope: 'signed' must be an object, 'signatures' a list"
+        )
     data = canonical_json(signed)
     seen_trusted = False
     for entry in signatures:

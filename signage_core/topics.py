@@ -1,8 +1,8 @@
 """MQTT topic names and payload schemas: the one place they are defined.
 
-    signage/v1/devices/{id}/status     retained {"state": "online"|"offline", "session": n, "ts": ...}
+    signage/v1/devices/{id}/status     retained {"state": "online"|"offline", "session", "ts"}
     signage/v1/devices/{id}/heartbeat  every 30 s, see ``HEARTBEAT_FIELDS``
-    signage/v1/devices/{id}/cmd        server -> device {"cmd": "sync"|..., "id": ..., "expires_at": ...}
+    signage/v1/devices/{id}/cmd        server -> device {"cmd": "sync"|..., "id", "expires_at"}
     signage/v1/sites/{site_id}/alert   retained signed alert envelope
 
 Health flows here (it may be lost); records go over HTTP (they may not).

@@ -1,0 +1,1 @@
+"""The content server: where border guards manage what the screens at their gate show."""

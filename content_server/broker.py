@@ -1,0 +1,107 @@
+"""Mosquitto's password file, ACL and config, written from the server's accounts.
+
+A device's MQTT username is its id. The ACL lets a device write only its own
+``signage/v1/devices/<id>/status`` and ``/heartbeat``, read its own ``cmd``
+and its site's ``alert``; the server's account reads and writes everything
+under ``signage/v1/``. Anonymous clients are refused.
+
+Mosquitto started as root drops to the ``mosquitto`` user, so every file here
+is written readable by others (the caller picks a folder that user can reach;
+on a real deployment the operator narrows this to the ``mosquitto`` group).
+Passwords are hashed as Mosquitto 2 does (``$7$``: PBKDF2-HMAC-SHA512).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from signage_core import topics
+
+SERVER_USER = "content-server"
+_ITERATIONS = 101
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt if salt is not None else secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, _ITERATIONS)
+    b64 = base64.b64encode
+    return f"$7${_ITERATIONS}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+@dataclass(frozen=True)
+class DeviceAccount:
+    device_id: str
+    site_id: str
+    password: str
+
+
+def acl_text(devices: list[DeviceAccount]) -> str:
+    p = topics.PREFIX
+    lines = [
+        "# Written by content-server; edits are overwritten.",
+        "# Every device: only its own topics (%u is the MQTT username = the device id).",
+        f"pattern write {p}/devices/%u/status",
+        f"pattern write {p}/devices/%u/heartbeat",
+        f"pattern read {p}/devices/%u/cmd",
+        "",
+        f"user {SERVER_USER}",
+        f"topic readwrite {p}/#",
+    ]
+    for d in sorted(devices, key=lambda d: d.device_id):
+        lines += ["", f"user {d.device_id}", f"topic read {topics.alert_topic(d.site_id)}"]
+    return "\n".join(lines) + "\n"
+
+
+def passwd_text(accounts: Mapping[str, str]) -> str:
+    return "".join(f"{user}:{hash_password(pw)}\n" for user, pw in sorted(accounts.items()))
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def write_broker_files(
+    folder: Path,
+    *,
+    port: int,
+    server_password: str,
+    devices: list[DeviceAccount],
+    host: str = "127.0.0.1",
+    persistence: bool = False,
+) -> Path:
+    """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o755)
+    accounts = {d.device_id: d.password for d in devices}
+    accounts[SERVER_USER] = server_password
+    _write(folder / "passwd", passwd_text(accounts))
+    _write(folder / "acl", acl_text(devices))
+    conf = [
+        "# Written by content-server. TLS on a real deployment: see docs/operations.md.",
+        "per_listener_settings false",
+        f"listener {port} {host}",
+        "allow_anonymous false",
+        f"password_file {folder / 'passwd'}",
+        f"acl_file {folder / 'acl'}",
+        "max_packet_size 65536",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+    ]
+    if persistence:
+        store = folder / "persistence"
+        store.mkdir(exist_ok=True)
+        conf += ["persistence true", f"persistence_location {store}/"]
+    path = folder / "mosquitto.conf"
+    _write(path, "\n".join(conf) + "\n")
+    return path

@@ -1,0 +1,99 @@
+"""A real Mosquitto broker on a free loopback port, for tests and the demo.
+
+``Broker.start(devices=..., server_password=...)`` writes our own config with
+``content_server.broker`` (passwords, ACL, no anonymous access) into a folder
+the ``mosquitto`` user can read, starts ``/usr/sbin/mosquitto`` and waits until
+it accepts connections. ``stop()`` ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from content_server.broker import SERVER_USER, DeviceAccount, write_broker_files
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Broker:
+    port: int
+    folder: Path
+    server_user: str = SERVER_USER
+    server_password: str = ""
+    devices: list[DeviceAccount] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, devices: list[DeviceAccount] | None = None, server_password: str = "server-secret"
+    ) -> Broker:
+        # pytest's tmp_path is private to root; Mosquitto drops to its own user.
+        folder = Path(tempfile.mkdtemp(prefix="mosquitto-"))
+        os.chmod(folder, 0o755)
+        broker = cls(free_port(), folder, server_password=server_password, devices=devices or [])
+        broker._launch()
+        return broker
+
+    def _launch(self) -> None:
+        conf = write_broker_files(
+            self.folder,
+            port=self.port,
+            server_password=self.server_password,
+            devices=self.devices,
+        )
+        log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
+        log.close()
+        wait_port(self.port)
+
+    def reload(self, devices: list[DeviceAccount]) -> None:
+        """Rewrite passwords and ACL and make Mosquitto re-read them (SIGHUP)."""
+        self.devices = devices
+        write_broker_files(
+            self.folder, port=self.port, server_password=self.server_password, devices=devices
+        )
+        assert self.process is not None
+        self.process.send_signal(1)
+        time.sleep(0.3)
+
+    def log(self) -> str:
+        return (self.folder / "mosquitto.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
