@@ -1,0 +1,107 @@
+"""``signage-player``: the console entry of the player.
+
+    signage-player --config FILE [--headless] [--windowed]
+                   [--screenshot PATH] [--screenshot-after SECONDS]
+                   [--screenshot-every SECONDS] [--exit-after SECONDS]
+
+``--headless`` runs the device runtime alone (sync, heartbeats, proof of play)
+and never imports Kivy. Otherwise the runtime starts, the player window opens
+(full screen unless ``--windowed``), and the runtime stops when the window
+closes. ``--screenshot`` and ``--exit-after`` are for demos and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+APP_NAME = "signage-player"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME, description="Play this device's signed signage content full screen."
+    )
+    parser.add_argument("--config", required=True, help="the device's TOML settings file")
+    parser.add_argument(
+        "--headless", action="store_true", help="run sync and telemetry only, no window"
+    )
+    parser.add_argument(
+        "--windowed", action="store_true", help="a 1280x720 window, not full screen"
+    )
+    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the screen to PATH")
+    parser.add_argument(
+        "--screenshot-after",
+        metavar="SECONDS",
+        type=float,
+        default=5.0,
+        help="when to take --screenshot (default 5)",
+    )
+    parser.add_argument(
+        "--screenshot-every",
+        metavar="SECONDS",
+        type=float,
+        help="take --screenshot again every SECONDS (the demo uses 10)",
+    )
+    parser.add_argument(
+        "--exit-after", metavar="SECONDS", type=float, help="close the player after SECONDS"
+    )
+    return parser.parse_args(argv)
+
+
+def configure_kivy(windowed: bool) -> None:
+    """Window settings; must run before anything imports ``kivy.core.window``."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    if windowed:
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "width", "1280")
+        Config.set("graphics", "height", "720")
+    else:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+    Config.set("kivy", "exit_on_escape", "1" if windowed else "0")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from device_runtime.errors import SettingsError
+    from device_runtime.settings import load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as e:
+        print(f"{APP_NAME}: {e}", file=sys.stderr)
+        return 2
+    if args.headless:
+        from device_runtime.headless import run_headless
+
+        return int(run_headless(settings, app_name=APP_NAME, app_version=__version__))
+
+    from device_runtime.runtime import Runtime
+
+    configure_kivy(args.windowed)
+    from .app import PlayerApp
+
+    runtime = Runtime(settings, app_name=APP_NAME, app_version=__version__)
+    runtime.start()
+    try:
+        PlayerApp(
+            runtime,
+            screenshot=args.screenshot,
+            screenshot_after=args.screenshot_after,
+            screenshot_every=args.screenshot_every,
+            exit_after=args.exit_after,
+        ).run()
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""What the screen shows, card by card, and when the schedule next changes. No Kivy.
+
+How a traveller sees it: **one language per card, full screen, each item in
+each of the site's languages in turn** — item 1 in Vietnamese, item 1 in Lao,
+item 1 in English, then item 2 in Vietnamese, and so on, in the order of the
+manifest's ``languages``. Each card keeps the item's full ``duration_s``: a
+Lao reader needs as long as a Vietnamese one. A reader never waits more than
+one item for their language, and the text stays large enough to read from the
+queue. (Stacking Vietnamese and Lao on one card halves the type size and makes
+long Lao paragraphs unreadable from a distance.)
+
+Fallbacks: a language's card shows the variant ``signage_core.languages.pick``
+chooses (Lao falls back to English, then Vietnamese). Within one item each
+variant is shown once: if English is missing and falls back to the Vietnamese
+text just shown, there is no English card for that item.
+
+Which playlists play is ``signage_core.schedule.evaluate``'s answer; its
+``next_change_at`` is passed on so the app arms one timer for it. Text and
+image items are shown; video items wait for the video zone and are skipped.
+
+``Presenter`` keeps the position in the programme across content updates: an
+unchanged card on screen plays to its end, a corrected one is shown again at
+once, a removed one gives way to the start of the new programme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from signage_core import languages
+from signage_core.errors import LanguageError
+from signage_core.manifest import Manifest
+from signage_core.schedule import evaluate
+
+PLAYABLE_KINDS = ("text", "image")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One item in one language, as shown on screen."""
+
+    playlist_id: str
+    item_id: str
+    kind: str  # "text" or "image"
+    language: str  # the language of the variant shown (after fallback)
+    variant: Mapping[str, Any]  # text: {title, body}; image: {asset, caption}
+    duration_s: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.playlist_id, self.item_id, self.language
+
+    @property
+    def title(self) -> str:
+        return str(self.variant.get("title") or "")
+
+    @property
+    def body(self) -> str:
+        return str(self.variant.get("body") or "")
+
+    @property
+    def caption(self) -> str:
+        return str(self.variant.get("caption") or "")
+
+    @property
+    def asset(self) -> str | None:
+        asset = self.variant.get("asset")
+        return str(asset) if asset else None
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The cards to loop through now, and the instant the schedule can change the answer."""
+
+    cards: tuple[Card, ...]
+    next_change_at: datetime | None
+
+
+EMPTY = Programme((), None)
+
+
+def _pick(variants: Mapping[str, Any], code: str) -> tuple[str, Any] | None:
+    try:
+        return languages.pick(variants, code)
+    except LanguageError:  # a code this build does not know: its own variant only
+        return (code, variants[code]) if code in variants else None
+
+
+def item_cards(playlist_id: str, item: Mapping[str, Any], langs: Sequence[str]) -> list[Card]:
+    """The cards of one item: one per language of ``langs``, each variant at most once."""
+    variants: Mapping[str, Any] = item.get("variants") or {}
+    order = list(langs) or list(variants)
+    cards: list[Card] = []
+    shown: set[str] = set()
+    for code in order:
+        picked = _pick(variants, code)
+        if picked is None or picked[0] in shown:
+            continue
+        shown.add(picked[0])
+        cards.append(
+            Card(
+                playlist_id=playlist_id,
+                item_id=str(item["id"]),
+                kind=str(item["kind"]),
+                language=picked[0],
+                variant=picked[1],
+                duration_s=int(item["duration_s"]),
+            )
+        )
+    return cards
+
+
+def programme(
+    manifest: Manifest | None, now: datetime, kinds: Sequence[str] = PLAYABLE_KINDS
+) -> Programme:
+    """The cards of the playlists scheduled at ``now`` (aware), in order, and the next change."""
+    if manifest is None:
+        return EMPTY
+    playlists = manifest.playlists
+    slot = evaluate(playlists, now, manifest.timezone)
+    by_id = {str(p["id"]): p for p in playlists}
+    cards: list[Card] = []
+    for pid in slot.playlist_ids:
+        for item in by_id[pid].get("items", []):
+            if item.get("kind") in kinds:
+                cards.extend(item_cards(pid, item, manifest.languages))
+    return Programme(tuple(cards), slot.next_change_at)
+
+
+class Presenter:
+    """Screen logic of the player: which card comes next, and when to look at the schedule."""
+
+    def __init__(self, kinds: Sequence[str] = PLAYABLE_KINDS) -> None:
+        self._kinds = tuple(kinds)
+        self.programme = EMPTY
+        self._pos = -1
+        self.showing: Card | None = None
+
+    @property
+    def next_change_at(self) -> datetime | None:
+        return self.programme.next_change_at
+
+    def schedule_due(self, now: datetime) -> bool:
+        """Whether ``now`` has reached the schedule's next change (a timer may fire late
+        or early when the wall clock is corrected)."""
+        at = self.programme.next_change_at
+        return at is not None and now >= at
+
+    def update(self, manifest: Manifest | None, now: datetime) -> bool:
+        """Recompute the programme; True if the card on screen must be replaced now."""
+        new = programme(manifest, now, self._kinds)
+        self.programme = new
+        showing = self.showing
+        if showing is None:
+            self._pos = -1
+            return True
+        if showing in new.cards:
+            self._pos = new.cards.index(showing)
+            return False
+        keys = [c.key for c in new.cards]
+        # Corrected text: show the new version of the same card; removed: start over.
+        self._pos = keys.index(showing.key) - 1 if showing.key in keys else -1
+        return True
+
+    def advance(self, playable: Callable[[Card], bool] | None = None) -> Card | None:
+        """The next card to show (looping), skipping those ``playable`` refuses; None if none."""
+        cards = self.programme.cards
+        for step in range(1, len(cards) + 1):
+            pos = (self._pos + step) % len(cards)
+            if playable is None or playable(cards[pos]):
+                self._pos = pos
+                self.showing = cards[pos]
+                return cards[pos]
+        self.showing = None
+        return None

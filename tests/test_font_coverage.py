@@ -1,0 +1,126 @@
+"""Every character a screen will draw has a glyph in the font of its script run.
+
+Noto Sans Lao has no Latin letters, digits or punctuation, and the player's text
+renderer has no per-glyph fallback: a character missing from its run's font is
+drawn as a box. This checks the playlists in ``playlists/`` (all strings under
+``text``, ``caption`` and ``name`` keys) and the player's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from signage_core import languages
+from signage_core.coverage import load_cmap, missing_glyphs, shared_characters
+from signage_core.text import LAO_FONT_SHARED
+from signage_player import strings
+
+ROOT = Path(__file__).resolve().parent.parent
+FONTS = ROOT / "assets" / "fonts"
+PLAYLISTS = ROOT / "playlists"
+TEXT_KEYS = frozenset({"text", "caption", "name"})
+
+
+@pytest.fixture(scope="module")
+def cmaps() -> dict[str, frozenset[int]]:
+    return {
+        "lao": load_cmap(FONTS / "NotoSansLao-Regular.ttf"),
+        "latin": load_cmap(FONTS / "NotoSans-Regular.ttf"),
+        "lao_bold": load_cmap(FONTS / "NotoSansLao-Bold.ttf"),
+        "latin_bold": load_cmap(FONTS / "NotoSans-Bold.ttf"),
+    }
+
+
+def strings_under(node: Any, collecting: bool = False) -> Iterator[str]:
+    """String values found under a ``text``, ``caption`` or ``name`` key, at any depth."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings_under(value, collecting or key in TEXT_KEYS)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings_under(value, collecting)
+    elif isinstance(node, str) and collecting:
+        yield node
+
+
+def playlist_strings(folder: Path) -> list[tuple[str, str]]:
+    """(file, string) for every displayable string in the YAML files under ``folder``."""
+    out = []
+    for path in sorted(folder.rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out.extend((str(path.relative_to(folder)), s) for s in strings_under(data))
+    return out
+
+
+def problems(items: list[tuple[str, str]], cmaps: dict[str, frozenset[int]]) -> list[str]:
+    """One line per string that would show a box, with the missing characters."""
+    out = []
+    for where, text in items:
+        for lao, latin in (("lao", "latin"), ("lao_bold", "latin_bold")):
+            missing = missing_glyphs(text, cmaps[lao], cmaps[latin])
+            if missing:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
+                out.append(f"{where}: {text[:60]!r} cannot draw {codes} ({lao}/{latin})")
+    return out
+
+
+def test_every_playlist_string_can_be_drawn(cmaps: dict[str, frozenset[int]]) -> None:
+    items = playlist_strings(PLAYLISTS)
+    assert items, f"no strings found under {PLAYLISTS}: the collector or the content is broken"
+    assert any(any("\u0e80" <= ch <= "\u0eff" for ch in text) for _, text in items), (
+        "no Lao text found in the playlists"
+    )
+    assert problems(items, cmaps) == []
+
+
+def test_every_player_ui_string_can_be_drawn(cmaps: dict[str, frozenset[int]]) -> None:
+    ui = [("signage_player.strings", s) for s in strings.ALL]
+    ui += [("language names", lang.name) for lang in languages.LANGUAGES.values()]
+    assert problems(ui, cmaps) == []
+
+
+def test_the_check_fails_on_a_character_no_font_has(
+    tmp_path: Path, cmaps: dict[str, frozenset[int]]
+) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "bad.yaml").write_text(
+        "playlist:\n"
+        "  id: bad\n"
+        "  name: {vi: 'Bình thường'}\n"
+        "  items:\n"
+        "    - id: x\n"
+        "      kind: image\n"
+        '      caption: {lo: "ແຜນທີ່ \\uE000"}\n'  # a YAML escape
+        "      text: {vi: {title: 'ok', body: 'private \ue001 use'}}\n",  # the character
+        encoding="utf-8",
+    )
+    found = problems(playlist_strings(tmp_path), cmaps)
+    assert any("U+E000" in p and "bad.yaml" in p for p in found)
+    assert any("U+E001" in p for p in found)
+
+
+def test_missing_glyphs_checks_each_run_against_its_own_font(
+    cmaps: dict[str, frozenset[int]],
+) -> None:
+    lao, latin = cmaps["lao"], cmaps["latin"]
+    assert missing_glyphs("ລາວ-ຫວຽດນາມ 2026", lao, latin) == []
+    assert missing_glyphs("Cửa khẩu A Đớt\nTà Vàng", lao, latin) == []
+    # Each missing character once, in order; a Lao code point the font lacks is caught too.
+    assert missing_glyphs("\ue000 ລາວ \u0e80 \ue000", lao, latin) == ["\ue000", "\u0e80"]
+    # Had the Latin font no hyphen, the hyphen in a Lao title would be a box.
+    assert missing_glyphs("ລາວ-ຫວຽດ", lao, latin - {ord("-")}) == ["-"]
+    # A space both fonts draw is fine in either run; one only Latin draws is not Lao's.
+    assert missing_glyphs("ລາວ ລາວ", lao - {0x20}, latin) == []
+
+
+def test_the_default_shared_characters_match_the_shipped_fonts(
+    cmaps: dict[str, frozenset[int]],
+) -> None:
+    assert shared_characters(cmaps["lao"], cmaps["latin"]) == LAO_FONT_SHARED
+    assert shared_characters(cmaps["lao_bold"], cmaps["latin_bold"]) == LAO_FONT_SHARED
+    assert "-" not in LAO_FONT_SHARED and "2" not in LAO_FONT_SHARED
