@@ -1,0 +1,233 @@
+"""The device's live link to Mosquitto: status, heartbeats, and wake-up commands.
+
+    connect ─▶ retained {"state": "online", "session": n} on .../status
+            ─▶ subscribe .../cmd
+            ─▶ heartbeat on .../heartbeat every ``heartbeat_interval_s``, and at once
+               after the first sync pass, on reconnects and when new content plays
+    lost    ─▶ the broker publishes the will: retained "offline" (set before connecting)
+    stop()  ─▶ retained "offline", then disconnect
+
+Health is allowed to be lost; nothing here blocks playback or the sync worker:
+paho's own thread connects and reconnects with backoff, one small thread sends
+heartbeats, and callbacks only decode and hand over (set an event, call
+``on_command``). The session number grows on every connect and survives
+restarts (``state/session.json``), so the server can tell a fresh connection
+from a stale retained status.
+
+What a heartbeat says is the runtime's business (``heartbeat`` callable); the
+topics and payload shapes are ``signage_core.topics``'.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from signage_core import topics
+from signage_core.errors import ManifestError
+from signage_core.timefmt import format_time, parse_time
+
+from .settings import DeviceSettings
+from .state import SessionCounter
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 120
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MqttLink:
+    def __init__(
+        self,
+        settings: DeviceSettings,
+        *,
+        sessions: SessionCounter,
+        heartbeat: Callable[[], dict[str, Any]],
+        on_command: Callable[[dict[str, Any]], None],
+        on_connected: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.settings = settings
+        self.device_id = settings.device_id
+        self.sessions = sessions
+        self.heartbeat = heartbeat
+        self.on_command = on_command
+        self.on_connected = on_connected
+        self.clock = clock
+        self.session = 0
+        self.seq = 0
+        self._session_used = False
+        self._connected = threading.Event()
+        self._beat_now = threading.Event()
+        self._ready = threading.Event()  # the first sync pass is done: a beat says something
+        self._stopping = threading.Event()
+        self._beat_thread: threading.Thread | None = None
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.device_id,
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.username_pw_set(settings.device_id, settings.mqtt_password)
+        self.client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        self.client.on_pre_connect = self._on_pre_connect
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def _status(self, state: str) -> bytes:
+        return topics.encode(topics.status_payload(state, self.session, format_time(self.clock())))
+
+    def _arm_will(self) -> None:
+        """Take the next session number and set the will that the broker sends if we vanish."""
+        self.session = self.sessions.next()
+        self._session_used = False
+        self.client.will_set(
+            topics.status_topic(self.device_id), self._status("offline"), qos=1, retain=True
+        )
+
+    def start(self) -> None:
+        """Connect in the background; returns at once, whether the broker is there or not."""
+        self._arm_will()  # before the first CONNECT; _on_pre_connect re-arms on reconnects
+        self.client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=self.settings.mqtt_keepalive_s,
+        )
+        self.client.loop_start()
+        self._beat_thread = threading.Thread(
+            target=self._beat_loop, name="mqtt-heartbeat", daemon=True
+        )
+        self._beat_thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Say "offline" (retained) if connected, then disconnect and end the threads."""
+        self._stopping.set()
+        self._beat_now.set()
+        if self._connected.is_set():
+            info = self.client.publish(
+                topics.status_topic(self.device_id), self._status("offline"), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as e:
+                log.warning("mqtt: could not say offline: %s", e)
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self._beat_thread is not None:
+            self._beat_thread.join(timeout)
+
+    # -- paho callbacks (paho's thread): decode and hand over ----------------------------
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        if self._session_used:
+            self._arm_will()
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._session_used = True
+        if reason_code.is_failure:
+            log.warning("mqtt: the broker refused the connection: %s", reason_code)
+            return
+        log.info("mqtt: connected (session %d)", self.session)
+        client.publish(
+            topics.status_topic(self.device_id), self._status("online"), qos=1, retain=True
+        )
+        client.subscribe(topics.cmd_topic(self.device_id), qos=1)
+        self._connected.set()
+        if self._ready.is_set():
+            self._beat_now.set()
+        self.on_connected()  # the link is back: the HTTP side may be too
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._connected.clear()
+        if not self._stopping.is_set():
+            log.warning("mqtt: disconnected (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.retain:  # a command is for now, never a stale retained one
+            return
+        try:
+            payload = topics.decode(bytes(msg.payload))
+        except topics.PayloadError as e:
+            log.warning("mqtt: ignoring a command: %s", e)
+            return
+        expires = payload.get("expires_at")
+        if expires is not None:
+            try:
+                if parse_time(expires, "expires_at") <= self.clock():
+                    log.info("mqtt: ignoring an expired %r command", payload.get("cmd"))
+                    return
+            except ManifestError as e:
+                log.warning("mqtt: ignoring a command: %s", e)
+                return
+        log.info("mqtt: command %r received", payload.get("cmd"))
+        self.on_command(payload)
+
+    # -- heartbeats (own thread) -------------------------------------------------------
+
+    def _beat_loop(self) -> None:
+        while True:
+            self._beat_now.wait(self.settings.heartbeat_interval_s)
+            self._beat_now.clear()
+            if self._stopping.is_set():
+                return
+            if self._connected.is_set():
+                self.publish_heartbeat()
+
+    def mark_ready(self) -> None:
+        """The first sync pass is over: beat now, and at once on every later connect."""
+        if not self._ready.is_set():
+            self._ready.set()
+            self._beat_now.set()
+
+    def beat_soon(self) -> None:
+        """Send a heartbeat now (from any thread), e.g. when new content starts playing."""
+        self._beat_now.set()
+
+    def publish_heartbeat(self) -> None:
+        try:
+            body = self.heartbeat()
+        except Exception:  # a broken heartbeat must not end the thread
+            log.exception("mqtt: cannot build the heartbeat")
+            return
+        self.seq += 1
+        payload = {"seq": self.seq, "ts": format_time(self.clock()), **body}
+        self.client.publish(topics.heartbeat_topic(self.device_id), topics.encode(payload), qos=0)
+        log.info(
+            "mqtt: heartbeat %d (manifest %s, sync %s)",
+            self.seq,
+            payload.get("manifest_version"),
+            (payload.get("sync") or {}).get("state"),
+        )

@@ -1,0 +1,277 @@
+"""The facade both device apps use: one object that keeps content fresh and reports.
+
+    rt = Runtime(settings, app_name="signage-player", app_version="0.1.0")
+    rt.start()          # last good manifest from disk (no network), then one sync
+                        # worker thread and the MQTT link in the background
+    rt.current          # Content | None: what may play now
+    rt.add_listener(cb) # cb(content) from the worker thread when a new manifest is ready
+    rt.set_now_playing(playlist_id, item_id, language)
+    rt.record_play(...) # proof of play, durable before it returns
+    rt.status()         # SyncStatus snapshot
+    rt.sync_now()       # wake the worker
+    rt.stop()
+
+Threads: the caller's (the Kivy main thread) only reads snapshots and queues
+records; the sync worker fetches, verifies and stores; paho's thread and the
+heartbeat thread talk MQTT. A listener runs on the worker thread: a Kivy app
+hands over with ``Clock.schedule_once``. The initial content loaded by
+``start()`` is not announced to listeners: read ``rt.current`` after ``start()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from signage_core.timefmt import format_time
+
+from .cache import AssetCache
+from .content import Content, SyncStatus
+from .errors import DeviceRuntimeError
+from .fetcher import Fetcher, HttpFetcher
+from .mqtt_link import MqttLink
+from .records import RecordQueue
+from .settings import DeviceSettings
+from .state import SessionCounter, TrustState
+from .syncer import Syncer, utc_now
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Content], None]
+# After failed passes the worker waits longer, up to this many poll intervals.
+MAX_BACKOFF_FACTOR = 4
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: DeviceSettings,
+        app_name: str = "signage-player",
+        app_version: str = "0.1.0",
+        *,
+        fetcher: Fetcher | None = None,
+        enable_mqtt: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.app_name = app_name
+        self.app_version = app_version
+        self.fetcher: Fetcher = fetcher if fetcher is not None else HttpFetcher(settings)
+        self.enable_mqtt = enable_mqtt
+        self.clock = clock
+        self._listeners: list[Listener] = []
+        self._now_playing: tuple[str | None, str | None, str | None] = (None, None, None)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._started_at = time.monotonic()
+        self.cache: AssetCache | None = None
+        self.syncer: Syncer | None = None
+        self.records: RecordQueue | None = None
+        self.link: MqttLink | None = None
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the last good manifest (no network), then start the worker and MQTT link."""
+        if self._worker is not None:
+            return
+        s = self.settings
+        self._started_at = time.monotonic()
+        self.cache = AssetCache(s.cache_dir)
+        trust = TrustState(s.state_dir, s.device_id, s.trusted_key_map)
+        self.records = RecordQueue(s.state_dir / "records.sqlite")
+        self.syncer = Syncer(
+            device_id=s.device_id,
+            fetcher=self.fetcher,
+            cache=self.cache,
+            trust=trust,
+            quota_bytes=s.cache_quota_bytes,
+            clock=self.clock,
+            on_new=self._notify,
+            should_stop=self._stop.is_set,
+        )
+        self.syncer.load()
+        self._worker = threading.Thread(target=self._work, name="sync-worker", daemon=True)
+        self._worker.start()
+        if self.enable_mqtt:
+            self.link = MqttLink(
+                s,
+                sessions=SessionCounter(s.state_dir),
+                heartbeat=self.heartbeat,
+                on_command=self._on_command,
+                on_connected=self._on_mqtt_connected,
+                clock=self.clock,
+            )
+            self.link.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the worker (an interrupted download resumes next time) and say offline."""
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+        if self.link is not None:
+            self.link.stop()
+            self.link = None
+        if self.records is not None:
+            self.records.close()
+            self.records = None
+
+    # -- what the apps read ----------------------------------------------------------------
+
+    @property
+    def current(self) -> Content | None:
+        return self.syncer.current if self.syncer is not None else None
+
+    def status(self) -> SyncStatus:
+        return self.syncer.status if self.syncer is not None else SyncStatus()
+
+    def add_listener(self, cb: Listener) -> None:
+        self._listeners.append(cb)
+
+    def sync_now(self) -> None:
+        self._wake.set()
+
+    def set_now_playing(
+        self, playlist_id: str | None, item_id: str | None, language: str | None
+    ) -> None:
+        self._now_playing = (playlist_id, item_id, language)
+
+    def record_play(
+        self,
+        *,
+        playlist_id: str,
+        item_id: str,
+        language: str,
+        started_at: datetime,
+        duration_ms: int,
+        manifest_version: int,
+    ) -> str | None:
+        """Queue a proof-of-play record; its id, or None if it could not be stored (logged)."""
+        fields = {
+            "playlist_id": playlist_id,
+            "item_id": item_id,
+            "language": language,
+            "duration_ms": int(duration_ms),
+            "manifest_version": int(manifest_version),
+        }
+        return self.record("play", started_at, **fields)
+
+    def record(self, kind: str, at: datetime, **fields: Any) -> str | None:
+        """Queue any record (``kind`` "play", "feedback", ...) for the events endpoint."""
+        if self.records is None:
+            log.error("records: runtime not started; a %s record is lost", kind)
+            return None
+        try:
+            return self.records.add(kind, at, fields)
+        except DeviceRuntimeError as e:
+            log.error("records: %s", e)
+            return None
+
+    # -- heartbeat -------------------------------------------------------------------------
+
+    def heartbeat(self) -> dict[str, Any]:
+        """Every heartbeat field but ``seq`` and ``ts`` (the MQTT link adds those)."""
+        current = self.current
+        status = self.status()
+        usage = self.cache.usage() if self.cache else None
+        missing = 0
+        newest = self.syncer.newest if self.syncer else None
+        if self.cache is not None and newest is not None:
+            sizes = {sha: int(m["size"]) for sha, m in newest.assets.items()}
+            missing = len(self.cache.missing(sizes))
+        try:
+            disk_free: int | None = shutil.disk_usage(self.settings.data_dir).free
+        except OSError:
+            disk_free = None
+        last_error = status.last_error
+        if current is not None and current.expired:
+            # The heartbeat has no field of its own for this; the server reads the prefix.
+            expires = current.manifest.signed.get("expires_at")
+            flag = f"manifest_expired: version {current.manifest.version} expired at {expires}"
+            last_error = f"{flag}; still playing it" + (f"; {last_error}" if last_error else "")
+        playlist, item, language = self._now_playing
+        return {
+            "uptime_s": int(time.monotonic() - self._started_at),
+            "app": {"name": self.app_name, "version": self.app_version},
+            "manifest_version": current.manifest.version if current else None,
+            "now_playing": {"playlist": playlist, "item": item, "language": language},
+            "cache": {
+                "bytes": usage.bytes if usage else 0,
+                "files": usage.files if usage else 0,
+                "missing": missing,
+            },
+            "disk_free_bytes": disk_free,
+            "sync": {
+                "state": status.state,
+                "last_ok": format_time(status.last_ok) if status.last_ok else None,
+                "last_error": last_error,
+            },
+            "clock_skew_s": status.clock_skew_s,
+        }
+
+    # -- the worker ------------------------------------------------------------------------
+
+    def _notify(self, content: Content) -> None:
+        if self.link is not None:
+            self.link.beat_soon()  # the server learns the new version without waiting
+        for cb in list(self._listeners):
+            try:
+                cb(content)
+            except Exception:
+                log.exception("a content listener failed")
+
+    def _on_command(self, payload: dict[str, Any]) -> None:
+        if payload.get("cmd") == "sync":
+            self.sync_now()
+
+    def _on_mqtt_connected(self) -> None:
+        if self.status().state == "offline":
+            self.sync_now()
+
+    def _delay(self, failures: int) -> float:
+        base = self.settings.poll_interval_s
+        factor = min(2 ** max(failures - 1, 0), MAX_BACKOFF_FACTOR) if failures else 1
+        return float(base * factor * random.uniform(0.9, 1.1))
+
+    def _work(self) -> None:
+        assert self.cache is not None and self.syncer is not None
+        try:
+            removed = self.cache.verify_all()
+            if removed:
+                log.warning("cache: removed %d bad file(s): %s", len(removed), ", ".join(removed))
+        except (OSError, DeviceRuntimeError) as e:
+            log.error("cache: cannot verify the cache: %s", e)
+        failures = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            status = self.syncer.run_once()
+            if self._stop.is_set():
+                break
+            if self.link is not None:
+                self.link.mark_ready()
+            self._flush_records()
+            failures = failures + 1 if status.state in ("offline", "error") else 0
+            self._wake.wait(self._delay(failures))
+
+    def _flush_records(self) -> None:
+        records = self.records
+        if records is None:
+            return
+        try:
+            sent = records.flush(self.fetcher)
+        except DeviceRuntimeError as e:
+            log.warning("records: %d waiting; not sent now: %s", records.pending(), e)
+            return
+        if sent:
+            log.info("records: %d sent", sent)
+
+
+__all__ = ["Content", "Runtime", "SyncStatus", "utc_now"]

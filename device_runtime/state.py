@@ -1,0 +1,238 @@
+"""Trust state on disk under ``data_dir/state/``.
+
+    state/manifest.json   the last good signed envelope, byte for byte as received
+    state/trust.json      {"held_version", "newest_issued_at", "server_date", "etag"}
+    state/session.json    {"session": n}: the MQTT session counter
+
+Every file is written atomically (temp file, fsync, rename, folder fsync). On
+start ``TrustState.load`` re-verifies the stored envelope with
+``signage_core.trust``: a manifest that has expired since is still returned,
+flagged ``expired`` (a post offline for a month must not go dark), and a
+corrupt file is ignored and reported in ``problems``, never raised.
+
+The trust decisions themselves are ``signage_core.trust``'s.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from signage_core.errors import ManifestError, RefusedError
+from signage_core.manifest import Manifest
+from signage_core.signing import PublicKey
+from signage_core.timefmt import format_time, parse_time
+from signage_core.trust import TrustContext, accept_manifest, trusted_now
+
+from .errors import StateError
+
+log = logging.getLogger(__name__)
+
+# The server's Date is a lower bound on the real time; keeping it on disk saves a
+# flash write only when it moved this much (a bound a little old is still a bound).
+_DATE_PERSIST_STEP = timedelta(hours=1)
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a power cut leaves the old or the new file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise StateError(f"cannot write {path}: {e}") from e
+
+
+@dataclass(frozen=True)
+class TrustRecord:
+    held_version: int | None = None
+    newest_issued_at: datetime | None = None
+    server_date: datetime | None = None
+    etag: str | None = None
+
+    def to_json(self) -> bytes:
+        def t(v: datetime | None) -> str | None:
+            return format_time(v) if v else None
+
+        doc = {
+            "held_version": self.held_version,
+            "newest_issued_at": t(self.newest_issued_at),
+            "server_date": t(self.server_date),
+            "etag": self.etag,
+        }
+        return json.dumps(doc, indent=2).encode("utf-8") + b"\n"
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> TrustRecord:
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        version = doc.get("held_version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise ValueError("held_version is not a whole number")
+        etag = doc.get("etag")
+        if etag is not None and not isinstance(etag, str):
+            raise ValueError("etag is not a string")
+
+        def t(key: str) -> datetime | None:
+            v = doc.get(key)
+            return None if v is None else parse_time(v, key)
+
+        return cls(version, t("newest_issued_at"), t("server_date"), etag)
+
+
+@dataclass(frozen=True)
+class LoadedState:
+    envelope_bytes: bytes | None
+    manifest: Manifest | None
+    expired: bool
+    problems: tuple[str, ...]
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+class TrustState:
+    """What the device trusts, kept across power cuts. Used by the sync worker only."""
+
+    def __init__(self, state_dir: Path, device_id: str, trusted_keys: dict[str, PublicKey]) -> None:
+        self.dir = state_dir
+        self.device_id = device_id
+        self.trusted_keys = trusted_keys
+        self.record = TrustRecord()
+        self._persisted_date: datetime | None = None
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StateError(f"cannot create the state folder {state_dir}: {e}") from e
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def trust_path(self) -> Path:
+        return self.dir / "trust.json"
+
+    def trusted_now(self, device_clock: datetime) -> datetime:
+        r = self.record
+        return trusted_now(device_clock, r.newest_issued_at, r.server_date)
+
+    def load(self, device_clock: datetime) -> LoadedState:
+        """Read and re-verify the last good manifest; report, never raise, what is wrong."""
+        problems: list[str] = []
+        try:
+            self.record = TrustRecord.from_json(self.trust_path.read_bytes())
+        except FileNotFoundError:
+            self.record = TrustRecord()
+        except (OSError, ValueError, ManifestError) as e:
+            problems.append(f"trust.json is unreadable and was ignored: {e}")
+            self.record = TrustRecord()
+        self._persisted_date = self.record.server_date
+
+        try:
+            raw: bytes | None = self.manifest_path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        except OSError as e:
+            problems.append(f"manifest.json is unreadable and was ignored: {e}")
+            raw = None
+        manifest = None
+        if raw is not None:
+            try:
+                envelope: Any = json.loads(raw)
+                # Expiry is judged below: an expired manifest already held keeps playing.
+                ctx = TrustContext(
+                    self.device_id, self.trusted_keys, self.record.held_version, _BEGINNING
+                )
+                manifest = accept_manifest(envelope, ctx)
+            except (ValueError, RefusedError) as e:
+                reason = getattr(e, "reason", "malformed")
+                problems.append(f"the stored manifest was refused ({reason}) and ignored: {e}")
+                raw = None
+        if manifest is None:
+            for p in problems:
+                log.warning("state: %s", p)
+            return LoadedState(None, None, False, tuple(problems))
+        self.record = replace(
+            self.record,
+            held_version=manifest.version,
+            newest_issued_at=_later(self.record.newest_issued_at, manifest.issued_at),
+        )
+        expired = manifest.is_expired(self.trusted_now(device_clock))
+        for p in problems:
+            log.warning("state: %s", p)
+        return LoadedState(raw, manifest, expired, tuple(problems))
+
+    def store_manifest(self, raw: bytes, manifest: Manifest, etag: str | None) -> None:
+        """Keep ``raw`` (the envelope as received) as the last good manifest."""
+        atomic_write(self.manifest_path, raw)
+        self.record = replace(
+            self.record,
+            held_version=manifest.version,
+            newest_issued_at=_later(self.record.newest_issued_at, manifest.issued_at),
+            etag=etag,
+        )
+        self._save_record()
+
+    def note_time(
+        self, *, issued_at: datetime | None = None, server_date: datetime | None = None
+    ) -> None:
+        """Raise the lower bounds on the real time (a signed ``issued_at``, a server ``Date``)."""
+        self.record = replace(
+            self.record,
+            newest_issued_at=_later(self.record.newest_issued_at, issued_at),
+            server_date=_later(self.record.server_date, server_date),
+        )
+        new_date = self.record.server_date
+        if new_date is not None and (
+            self._persisted_date is None or new_date - self._persisted_date >= _DATE_PERSIST_STEP
+        ):
+            try:
+                self._save_record()
+            except StateError as e:
+                log.warning("state: %s", e)
+
+    def _save_record(self) -> None:
+        atomic_write(self.trust_path, self.record.to_json())
+        self._persisted_date = self.record.server_date
+
+
+class SessionCounter:
+    """The MQTT session number: grows by one on every connect, kept in ``state/session.json``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "session.json"
+        state_dir.mkdir(parents=True, exist_ok=True)
+
+    def current(self) -> int:
+        try:
+            value = json.loads(self.path.read_bytes()).get("session", 0)
+        except (OSError, ValueError, AttributeError):
+            return 0
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+    def next(self) -> int:
+        n = self.current() + 1
+        try:
+            atomic_write(self.path, json.dumps({"session": n}).encode("utf-8"))
+        except StateError as e:  # a full disk must not keep the device off MQTT
+            log.warning("state: %s", e)
+        return n
