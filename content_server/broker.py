@@ -38,7 +38,16 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
 class DeviceAccount:
     device_id: str
     site_id: str
-    password: str
+    password: str = ""
+    # Or the password already hashed by ``hash_password`` (the server stores only this).
+    password_hash: str = ""
+
+    def passwd_hash(self) -> str:
+        if self.password_hash:
+            return self.password_hash
+        if not self.password:
+            raise ValueError(f"device {self.device_id}: no MQTT password nor hash")
+        return hash_password(self.password)
 
 
 def acl_text(devices: list[DeviceAccount]) -> str:
@@ -81,9 +90,9 @@ def write_broker_files(
     """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)
-    accounts = {d.device_id: d.password for d in devices}
-    accounts[SERVER_USER] = server_password
-    _write(folder / "passwd", passwd_text(accounts))
+    hashes = {d.device_id: d.passwd_hash() for d in devices}
+    hashes[SERVER_USER] = hash_password(server_password)
+    _write(folder / "passwd", "".join(f"{u}:{h}\n" for u, h in sorted(hashes.items())))
     _write(folder / "acl", acl_text(devices))
     conf = [
         "# Written by content-server. TLS on a real deployment: see docs/operations.md.",

@@ -1,0 +1,76 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+Opens the data folder (``ServerState``), installs the problem+json error
+handlers and the routers under ``/api/v1``, and while it runs, a background
+task notices changes made by other processes and renews manifests before they
+expire. Settings are always passed in; nothing is read at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import anyio
+from fastapi import APIRouter, FastAPI
+
+from . import problems
+from .routers import assets, auth, devices, health, keys, playlists, sites
+from .settings import Settings
+from .state import ServerState
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+RENEW_EVERY_S = 3600.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _watch(state: ServerState, interval_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    next_renewal = loop.time()
+    while True:
+        try:
+            await anyio.to_thread.run_sync(state.reload_if_changed)
+            if loop.time() >= next_renewal:
+                next_renewal = loop.time() + RENEW_EVERY_S
+                await anyio.to_thread.run_sync(state.refresh_expiring, state.clock())
+        except Exception:
+            log.exception("refreshing the server's in-memory state failed; retrying")
+        await asyncio.sleep(interval_s)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    """The app for the data folder in ``settings``; ``NotInitialisedError`` if it is empty."""
+    state = ServerState.open(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_watch(state, settings.reload_interval_s))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            state.close()
+
+    app = FastAPI(
+        title="Border-gate signage content server",
+        version="1",
+        summary="Signed multilingual playlists for the screens at the border gates of Huế.",
+        lifespan=lifespan,
+    )
+    app.state.server = state
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (devices, assets, keys, auth, sites, playlists):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,353 @@
+"""``content-server``: the operator's commands.
+
+    init          create a data folder: database, signing key, first admin
+    serve         run the HTTP server
+    import        load sites and playlists from YAML, then publish what changed
+    add-device    enrol a device and write its configuration file
+    publish       sign a new manifest for every device
+    mqtt-config   write Mosquitto's password, ACL and config files
+
+Every failure is one line on stderr and a non-zero exit (1; 2 for a usage
+error or an ``init`` that would overwrite a data folder); never a traceback.
+The clock is read here, at the edge, and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import broker, importer
+from .assets import AssetStore
+from .datadir import AlreadyInitialisedError, initialise, open_store
+from .enrollment import (
+    DEFAULT_DEVICE_DATA_DIR,
+    Credentials,
+    PendingFile,
+    check_urls,
+    config_toml,
+    enrol,
+)
+from .errors import ContentServerError, ImportFailedError
+from .keys import load_mqtt_server_password, load_signing_key
+from .publishing import PublishResult, publish
+from .settings import Settings
+
+PROG = "content-server"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _cli_user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    given = {"data_dir": args.data_dir, **extra}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+def _read_secret(path: Path, what: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as e:
+        raise ContentServerError(f"cannot read {what} {path}: {e.strerror}") from e
+    if not text:
+        raise ContentServerError(f"{what} {path} is empty")
+    return text
+
+
+def _report_publish(result: PublishResult) -> None:
+    if result.version is None and not result.unchanged:
+        print("no devices are enrolled yet: nothing to publish")
+    elif result.version is None:
+        print("nothing to publish: every device's manifest is up to date")
+    else:
+        devices = ", ".join(m.device_id for m in result.manifests)
+        print(f"published manifest version {result.version} for {devices}")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = None
+    if args.admin_password_file:
+        password = _read_secret(args.admin_password_file, "the admin password file")
+    result = initialise(settings, args.admin_user, password, _now())
+    if not result.created:
+        print(f"{settings.data_dir} is already initialised as asked; nothing changed")
+        return 0
+    print(f"initialised {settings.data_dir}")
+    print(f"signing key: {result.key.public.spec()}")
+    print(f"admin user: {result.admin_user}")
+    if result.generated_password is not None:
+        print(f"admin password (shown only now, keep it safe): {result.generated_password}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(args, host=args.host, port=args.port, mqtt_url=args.mqtt_url)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    app = create_app(settings)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(
+        f"{PROG}: serving {settings.data_dir} on http://{host}:{settings.port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        keys = [load_signing_key(settings.signing_key_path)]
+        plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
+        now = _now()
+        summary = importer.apply(
+            plan,
+            store,
+            AssetStore(settings.assets_dir),
+            now,
+            user=_cli_user(),
+            address="local",
+            max_bytes=settings.max_upload_bytes,
+        )
+        for line in summary.lines():
+            print(line)
+        result = publish(
+            store,
+            keys,
+            now,
+            timedelta(days=settings.manifest_ttl_days),
+            user=_cli_user(),
+            address="local",
+            reason=f"import {args.folder}",
+            only_changed=True,
+        )
+    finally:
+        store.close()
+    _report_publish(result)
+    return 0
+
+
+def cmd_add_device(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    check_urls(args.server_url, args.mqtt_url)
+    config_out: Path = args.config_out
+    if config_out.exists() and not args.replace:
+        raise ContentServerError(
+            f"{config_out} exists; add --replace to overwrite it with new credentials"
+        )
+    store = open_store(settings)
+    try:
+        key = load_signing_key(settings.signing_key_path)
+        credentials = Credentials.new()
+        pending = PendingFile(
+            config_out,
+            config_toml(
+                args.device_id,
+                credentials,
+                server_url=args.server_url,
+                mqtt_url=args.mqtt_url,
+                trusted_keys=[key.public],
+                data_dir=args.device_data_dir,
+            ),
+        )
+        now = _now()
+        try:
+            enrolment = enrol(
+                store,
+                args.device_id,
+                args.site,
+                credentials,
+                now,
+                replace=args.replace,
+                user=_cli_user(),
+                address="local",
+            )
+        except BaseException:
+            pending.discard()
+            raise
+        pending.commit()
+        verb = "re-enrolled (old credentials no longer work)" if enrolment.replaced else "enrolled"
+        print(f"device {args.device_id} {verb} at site {args.site}; configuration: {config_out}")
+        result = publish(
+            store,
+            [key],
+            now,
+            timedelta(days=settings.manifest_ttl_days),
+            user=_cli_user(),
+            address="local",
+            reason=f"enrol {args.device_id}",
+            device_ids=[args.device_id],
+        )
+    finally:
+        store.close()
+    _report_publish(result)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        key = load_signing_key(settings.signing_key_path)
+        result = publish(
+            store,
+            [key],
+            _now(),
+            timedelta(days=settings.manifest_ttl_days),
+            user=_cli_user(),
+            address="local",
+            reason="content-server publish",
+        )
+    finally:
+        store.close()
+    _report_publish(result)
+    return 0
+
+
+def cmd_mqtt_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.server_password_file:
+        password = _read_secret(args.server_password_file, "the server password file")
+    else:
+        password = load_mqtt_server_password(settings.mqtt_server_password_path)
+    store = open_store(settings)
+    try:
+        devices = [
+            broker.DeviceAccount(d.id, d.site_id, password_hash=d.mqtt_password_hash)
+            for d in store.devices()
+        ]
+    finally:
+        store.close()
+    conf = broker.write_broker_files(
+        args.out, port=args.port, server_password=password, devices=devices, host=args.host
+    )
+    print(f"wrote {conf} ({len(devices)} device account(s)); start: mosquitto -c {conf}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Content server of the border-gate signage."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            help="the server's data folder (or CONTENT_SERVER_DATA_DIR)",
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = command("init", cmd_init, "create a data folder: database, signing key, first admin")
+    p.add_argument("--admin-user", default="admin", help="name of the first admin (admin)")
+    p.add_argument(
+        "--admin-password-file",
+        type=Path,
+        help="file holding the admin's password; without it one is made and printed once",
+    )
+
+    p = command("serve", cmd_serve, "run the HTTP server")
+    p.add_argument("--host", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (8000)")
+    p.add_argument("--mqtt-url", help="the broker, like mqtt://127.0.0.1:1883")
+
+    p = command("import", cmd_import, "load sites and playlists from YAML and publish changes")
+    p.add_argument("folder", type=Path, metavar="DIR", help="folder of .yaml files")
+
+    p = command("add-device", cmd_add_device, "enrol a device and write its configuration")
+    p.add_argument("--site", required=True, help="id of the site the device is at")
+    p.add_argument("--device-id", required=True, help="new device id, like adot-hall-1")
+    p.add_argument("--server-url", required=True, help="this server as the device reaches it")
+    p.add_argument("--mqtt-url", required=True, help="the broker as the device reaches it")
+    p.add_argument("--config-out", required=True, type=Path, help="TOML file to write")
+    p.add_argument(
+        "--device-data-dir",
+        default=DEFAULT_DEVICE_DATA_DIR,
+        help=f"data_dir written in the configuration ({DEFAULT_DEVICE_DATA_DIR})",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="the device exists: give it new credentials and overwrite the configuration",
+    )
+
+    command("publish", cmd_publish, "sign a new manifest for every device")
+
+    p = command("mqtt-config", cmd_mqtt_config, "write Mosquitto's passwd, acl and config")
+    p.add_argument("--out", required=True, type=Path, help="folder to write the files into")
+    p.add_argument("--port", required=True, type=int, help="port Mosquitto listens on")
+    p.add_argument("--host", default="127.0.0.1", help="address Mosquitto listens on")
+    p.add_argument(
+        "--server-password-file",
+        type=Path,
+        help="the server's MQTT password (default: the one init wrote in the data folder)",
+    )
+    return parser
+
+
+def _settings_error(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        if field == "data_dir" and err["type"] == "missing":
+            parts.append("give --data-dir DIR (or set CONTENT_SERVER_DATA_DIR)")
+        else:
+            parts.append(f"{field}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    name = f"{PROG} {args.command}"
+    try:
+        code: int = args.func(args)
+        return code
+    except AlreadyInitialisedError as e:
+        print(f"{name}: {e}", file=sys.stderr)
+        return 2
+    except ImportFailedError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        print(f"{name}: {e}", file=sys.stderr)
+        return 1
+    except ContentServerError as e:
+        print(f"{name}: {e}", file=sys.stderr)
+        return 1
+    except ValidationError as e:
+        print(f"{name}: {_settings_error(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"{name}: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""The rules of docs/playlist-format.md, applied to one YAML file.
+
+``FileRules`` checks a site or a playlist read by ``yamlsource`` and returns
+it in the form it is stored in (items in manifest form, media as ``MediaRef``
+until the file is stored), or None after recording every problem with its
+line. Rules that need every file at once (unique ids, parents, sites that
+exist, required languages) are ``importer.check_folder``'s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from signage_core import languages, topics
+from signage_core.errors import LanguageError, ScheduleError
+from signage_core.schedule import Schedule
+
+from .assets import IMAGE_TYPES, VIDEO_TYPES, describe_types, sniff_file
+from .models import Site
+from .yamlsource import Problems, Y
+
+SITE_KEYS = ("id", "parent", "name", "languages", "required_languages")
+PLAYLIST_KEYS = ("id", "site", "name", "priority", "fallback", "schedule", "items")
+ITEM_KEYS = {
+    "text": ("id", "kind", "duration_s", "text"),
+    "image": ("id", "kind", "duration_s", "file", "caption"),
+    "video": ("id", "kind", "duration_s", "file", "caption"),
+}
+_SCHEDULE_FIELD = re.compile(
+    r"^(start_date|end_date|weekdays|windows)(?:\[(\d+)\](?:\.(start|end))?)?"
+)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    path: Path  # absolute, checked to be inside the folder
+    name: str  # as written in the YAML
+
+
+@dataclass
+class PlaylistDraft:
+    id: str
+    site_id: str
+    name: dict[str, str]
+    priority: int
+    fallback: bool
+    schedule: dict[str, Any] | None
+    items: list[dict[str, Any]]  # image/video variants hold a MediaRef under "asset"
+
+
+class FileRules:
+    """The rules, applied to one YAML file; problems go to the shared list."""
+
+    def __init__(
+        self, shown: str, yaml_dir: Path, folder: Path, problems: Problems, max_bytes: int
+    ):
+        self.shown = shown
+        self.yaml_dir = yaml_dir
+        self.folder = folder
+        self.problems = problems
+        self.max_bytes = max_bytes
+
+    def err(self, y: Y, reason: str) -> None:
+        self.problems.add(self.shown, y.line, reason)
+
+    def mapping(self, y: Y, what: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> bool:
+        if not isinstance(y.value, dict):
+            self.err(y, f"{what} must be a mapping of {', '.join(allowed)}")
+            return False
+        ok = True
+        for key, value in y.value.items():
+            if key not in allowed:
+                self.err(value, f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}")
+                ok = False
+        for key in required:
+            if key not in y.value:
+                self.err(y, f"{what} needs '{key}'")
+                ok = False
+        return ok
+
+    def ident(self, y: Y, what: str) -> str | None:
+        if isinstance(y.value, str) and topics.valid_id(y.value):
+            return y.value
+        self.err(y, f"{what} {y.value!r} must be lowercase letters, digits and hyphens")
+        return None
+
+    def language(self, y: Y, code: Any) -> bool:
+        try:
+            languages.get(str(code))
+        except LanguageError as e:
+            self.err(y, str(e))
+            return False
+        return True
+
+    def language_list(self, y: Y, what: str) -> list[str] | None:
+        if not isinstance(y.value, list) or not y.value:
+            self.err(y, f"{what} must be a list of language codes, like [vi, lo, en]")
+            return None
+        codes = []
+        for entry in y.value:
+            if self.language(entry, entry.value):
+                if entry.value in codes:
+                    self.err(entry, f"{what}: '{entry.value}' is listed twice")
+                codes.append(entry.value)
+        return codes if len(codes) == len(y.value) else None
+
+    def texts(self, y: Y, what: str) -> dict[str, str] | None:
+        """``{lang: text}``, like a name or a caption."""
+        if not isinstance(y.value, dict) or not y.value:
+            self.err(y, f"{what} must map language codes to text, like {{vi: ..., lo: ...}}")
+            return None
+        out = {}
+        for code, text in y.value.items():
+            if not self.language(text, code):
+                continue
+            if not isinstance(text.value, str) or not text.value.strip():
+                self.err(text, f"{what} in '{code}' must be non-empty text")
+                continue
+            out[code] = text.value
+        return out if len(out) == len(y.value) else None
+
+    def positive_int(self, y: Y, what: str) -> int | None:
+        if isinstance(y.value, int) and not isinstance(y.value, bool) and y.value > 0:
+            return y.value
+        self.err(y, f"{what} must be a whole number above 0, not {y.value!r}")
+        return None
+
+    # --- sites ---------------------------------------------------------------
+
+    def site(self, y: Y) -> tuple[Site, Y] | None:
+        if not self.mapping(y, "a site", SITE_KEYS, ("id", "name")):
+            return None
+        d = y.value
+        site_id = self.ident(d["id"], "the site id")
+        name = self.texts(d["name"], "the site name")
+        parent = d.get("parent")
+        parent_id = None
+        if parent is not None and parent.value is not None:
+            parent_id = self.ident(parent, "the parent site")
+            if parent_id is None:
+                return None
+        langs = self.language_list(d["languages"], "languages") if "languages" in d else None
+        required = None
+        if "required_languages" in d:
+            required = self.language_list(d["required_languages"], "required_languages")
+            if required is None:
+                return None
+        if site_id is None or name is None or ("languages" in d and langs is None):
+            return None
+        return Site(site_id, parent_id, name, langs, required), y
+
+    # --- playlists -----------------------------------------------------------
+
+    def schedule(self, y: Y) -> tuple[bool, dict[str, Any] | None]:
+        """``(ok, the normalised schedule or None for "always")``."""
+        if y.value is None:
+            return True, None
+        windows = y.value.get("windows") if isinstance(y.value, dict) else None
+        for window in windows.value if windows and isinstance(windows.value, list) else []:
+            for edge in ("start", "end") if isinstance(window.value, dict) else ():
+                v = window.value.get(edge)
+                if v is not None and isinstance(v.value, int):
+                    self.err(
+                        v,
+                        f'write the time in quotes, like {edge}: "17:00" '
+                        "(YAML reads 17:00 without quotes as a number)",
+                    )
+                    return False, None
+        try:
+            normalised = Schedule.from_dict(y.plain()).to_dict()
+        except ScheduleError as e:
+            self.err(self._schedule_line(y, str(e)), f"schedule: {e}")
+            return False, None
+        return True, normalised or None
+
+    @staticmethod
+    def _schedule_line(y: Y, message: str) -> Y:
+        if not isinstance(y.value, dict):
+            return y
+        m = _SCHEDULE_FIELD.match(message)
+        key = m.group(1) if m else ("end_date" if "ends" in message else None)
+        target: Y | None = y.value.get(key) if key else None
+        if target is None:
+            return y
+        if m and m.group(2) is not None and isinstance(target.value, list):
+            index = int(m.group(2))
+            if index < len(target.value):
+                target = target.value[index]
+                if m.group(3) and isinstance(target.value, dict) and m.group(3) in target.value:
+                    target = target.value[m.group(3)]
+        return target
+
+    def media(self, y: Y, kind: str) -> MediaRef | None:
+        name = y.value
+        if not isinstance(name, str) or not name:
+            self.err(y, "file must be a path like images/map.png")
+            return None
+        if "\x00" in name:
+            self.err(y, "the file name contains a NUL character")
+            return None
+        posix = PurePosixPath(name)
+        if posix.is_absolute() or re.match(r"^[A-Za-z]:[\\/]", name) or name.startswith("\\"):
+            self.err(y, f"file {name!r} must be relative to the YAML file, not absolute")
+            return None
+        if ".." in posix.parts or ".." in name.split("\\"):
+            self.err(y, f"file {name!r} must not use '..': keep media inside the import folder")
+            return None
+        target = (self.yaml_dir / posix).resolve()
+        if not target.is_relative_to(self.folder):
+            self.err(y, f"file {name!r} leads outside the import folder (through a link)")
+            return None
+        if not target.is_file():
+            self.err(y, f"file {name!r} not found (looked for {self.yaml_dir / posix})")
+            return None
+        size = target.stat().st_size
+        if size > self.max_bytes:
+            self.err(y, f"file {name!r} has {size} bytes, more than the limit of {self.max_bytes}")
+            return None
+        media_type = sniff_file(target)
+        if media_type is None:
+            self.err(y, f"file {name!r} is not a {describe_types()} file")
+            return None
+        expected = IMAGE_TYPES if kind == "image" else VIDEO_TYPES
+        if media_type not in expected:
+            self.err(y, f"file {name!r} is {media_type}, but the item kind is {kind}")
+            return None
+        return MediaRef(target, name)
+
+    def item(self, y: Y, seen: dict[str, Y]) -> tuple[dict[str, Any], Y | None] | None:
+        """The item in manifest form, and the node of its language-keyed part."""
+        if not isinstance(y.value, dict):
+            self.err(y, "an item must be a mapping with id, kind and duration_s")
+            return None
+        kind_y = y.value.get("kind")
+        kind = kind_y.value if kind_y is not None else None
+        if kind not in ITEM_KEYS:
+            self.err(kind_y or y, f"item kind must be one of {', '.join(ITEM_KEYS)}, not {kind!r}")
+            return None
+        required = ("id", "kind", "duration_s", "text" if kind == "text" else "file")
+        if not self.mapping(y, f"a {kind} item", ITEM_KEYS[kind], required):
+            return None
+        d = y.value
+        item_id = self.ident(d["id"], "the item id")
+        if item_id in seen:
+            self.err(d["id"], f"item id '{item_id}' is used twice in this playlist")
+            item_id = None
+        elif item_id is not None:
+            seen[item_id] = d["id"]
+        duration = self.positive_int(d["duration_s"], "duration_s")
+        if kind == "text":
+            texts = self.text_variants(d["text"])
+            if item_id is None or duration is None or texts is None:
+                return None
+            item = {"id": item_id, "kind": kind, "duration_s": duration, "variants": texts}
+            return item, d["text"]
+        ref = self.media(d["file"], kind)
+        captions = self.texts(d["caption"], "the caption") if "caption" in d else {}
+        if item_id is None or duration is None or ref is None or captions is None:
+            return None
+        variants: dict[str, dict[str, Any]] = {
+            lang: {"asset": ref, "caption": text} for lang, text in captions.items()
+        }
+        variants.setdefault("vi", {"asset": ref})
+        item = {"id": item_id, "kind": kind, "duration_s": duration, "variants": variants}
+        return item, d.get("caption")
+
+    def text_variants(self, y: Y) -> dict[str, dict[str, str]] | None:
+        if not isinstance(y.value, dict) or not y.value:
+            self.err(y, "text must map language codes to {title: ..., body: ...}")
+            return None
+        out = {}
+        for code, v in y.value.items():
+            if not self.language(v, code):
+                continue
+            if not self.mapping(v, f"the '{code}' text", ("title", "body"), ()):
+                continue
+            parts = {k: p.value for k, p in v.value.items()}
+            if not parts or not all(isinstance(p, str) and p.strip() for p in parts.values()):
+                self.err(v, f"the '{code}' text needs a title or a body, as non-empty text")
+                continue
+            out[code] = {"title": parts.get("title", ""), "body": parts.get("body", "")}
+        return out if len(out) == len(y.value) else None
+
+    def playlist(self, y: Y) -> tuple[PlaylistDraft, Y, list[tuple[dict[str, Any], Y]]] | None:
+        if not self.mapping(y, "a playlist", PLAYLIST_KEYS, ("id", "site", "name", "items")):
+            return None
+        d = y.value
+        pid = self.ident(d["id"], "the playlist id")
+        site_id = self.ident(d["site"], "the site")
+        name = self.texts(d["name"], "the playlist name")
+        ok = True
+        priority = 0
+        if "priority" in d:
+            p = d["priority"].value
+            if isinstance(p, int) and not isinstance(p, bool):
+                priority = p
+            else:
+                self.err(d["priority"], f"priority must be a whole number, not {p!r}")
+                ok = False
+        fallback = False
+        if "fallback" in d:
+            if isinstance(d["fallback"].value, bool):
+                fallback = d["fallback"].value
+            else:
+                self.err(d["fallback"], "fallback must be true or false")
+                ok = False
+        schedule_ok, schedule = self.schedule(d["schedule"]) if "schedule" in d else (True, None)
+        items_y = d["items"]
+        if not isinstance(items_y.value, list) or not items_y.value:
+            self.err(items_y, "items must be a non-empty list")
+            return None
+        seen: dict[str, Y] = {}
+        checked = [self.item(i, seen) for i in items_y.value]
+        good = [c for c in checked if c is not None]
+        if pid is None or site_id is None or name is None or not schedule_ok or not ok:
+            return None
+        if len(good) != len(checked):
+            return None
+        draft = PlaylistDraft(
+            pid, site_id, name, priority, fallback, schedule, [c[0] for c in good]
+        )
+        localised = [(item, node) for item, node in good if node is not None]
+        return draft, d["site"], localised

@@ -1,0 +1,231 @@
+"""``content-server import DIR``: sites and playlists from YAML (docs/playlist-format.md).
+
+Two steps. ``check_folder`` reads every ``*.yaml`` under the folder and checks
+every rule, writing nothing; if anything is wrong it raises
+``ImportFailedError`` with every problem as ``path:line: reason``. ``apply``
+stores the media files (content-addressed, so an interrupted import leaves
+only unreferenced files) and then, in one transaction, upserts sites, assets
+and playlists, touching only rows whose content changed: importing the same
+folder twice changes nothing. Publishing afterwards is the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from signage_core import languages
+from signage_core.timefmt import format_time
+
+from .assets import AssetStore
+from .errors import ContentServerError, ImportFailedError, InvalidInputError
+from .import_rules import FileRules, MediaRef, PlaylistDraft
+from .models import Asset, Playlist, Site, effective_required, site_chain
+from .store import Store
+from .yamlsource import Problems, Y, load
+
+Localised = list[tuple[dict[str, Any], Y]]  # items, each with its texts' node
+
+
+@dataclass
+class ImportPlan:
+    sites: list[Site] = field(default_factory=list)  # parents before children
+    playlists: list[PlaylistDraft] = field(default_factory=list)
+    media: dict[Path, MediaRef] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    sites_new: int
+    sites_changed: int
+    sites_unchanged: int
+    playlists_new: int
+    playlists_changed: int
+    playlists_unchanged: int
+    assets: int
+    assets_new: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"sites: {self.sites_new} new, {self.sites_changed} changed, "
+            f"{self.sites_unchanged} unchanged",
+            f"playlists: {self.playlists_new} new, {self.playlists_changed} changed, "
+            f"{self.playlists_unchanged} unchanged",
+            f"media files: {self.assets} ({self.assets_new} new)",
+        ]
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.suffix in (".yaml", ".yml")
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
+    """Check everything under ``folder``; the plan to apply, or ``ImportFailedError``."""
+    if not folder.is_dir():
+        raise InvalidInputError(f"{folder} is not a folder")
+    root = folder.resolve()
+    problems = Problems()
+    files = _yaml_files(root)
+    if not files:
+        raise ImportFailedError([f"{folder}: no .yaml files found"])
+    site_defs: dict[str, tuple[Site, Y, FileRules]] = {}
+    playlist_defs: dict[str, tuple[PlaylistDraft, Y, FileRules, Localised]] = {}
+    for path in files:
+        shown = str(folder / path.relative_to(root))
+        doc = load(path, shown, problems)
+        if doc is None:
+            continue
+        f = FileRules(shown, path.parent, root, problems, max_bytes)
+        if not isinstance(doc.value, dict) or len(doc.value) != 1:
+            f.err(doc, "a file holds exactly one of 'sites:' (a list) or 'playlist:' (a mapping)")
+            continue
+        ((top, body),) = doc.value.items()
+        if top == "sites":
+            if not isinstance(body.value, list):
+                f.err(body, "sites must be a list of sites")
+                continue
+            for entry in body.value:
+                checked = f.site(entry)
+                if checked is None:
+                    continue
+                site, node = checked
+                if site.id in site_defs:
+                    _, first, first_f = site_defs[site.id]
+                    where = f"{first_f.shown}:{first.line}"
+                    f.err(node, f"site '{site.id}' is defined twice (also {where})")
+                    continue
+                site_defs[site.id] = (site, node, f)
+        elif top == "playlist":
+            result = f.playlist(body)
+            if result is None:
+                continue
+            draft, site_node, localised = result
+            if draft.id in playlist_defs:
+                _, first, first_f, _ = playlist_defs[draft.id]
+                where = f"{first_f.shown}:{first.line}"
+                f.err(body, f"playlist '{draft.id}' is defined twice (also {where})")
+                continue
+            playlist_defs[draft.id] = (draft, site_node, f, localised)
+        else:
+            f.err(doc, f"unknown top-level key '{top}'; expected 'sites' or 'playlist'")
+
+    sites = {**store.sites(), **{s.id: s for s, _, _ in site_defs.values()}}
+    for site, node, f in site_defs.values():
+        if site.parent_id is not None and site.parent_id not in sites:
+            f.err(node, f"site '{site.id}': parent '{site.parent_id}' does not exist")
+        elif site.parent_id is not None and any(
+            a.id == site.id for a in site_chain(site.parent_id, sites)
+        ):
+            f.err(node, f"site '{site.id}' would be its own ancestor")
+    for draft, site_node, f, localised in playlist_defs.values():
+        if draft.site_id not in sites:
+            f.err(
+                site_node,
+                f"site '{draft.site_id}' does not exist (not in the database "
+                "nor in a sites file of this import)",
+            )
+            continue
+        required = effective_required(draft.site_id, sites)
+        for item, node in localised:
+            missing = languages.missing(node.value, tuple(required))
+            if missing:
+                f.err(
+                    node,
+                    f"item '{item['id']}' lacks {', '.join(missing)}, required for "
+                    f"site '{draft.site_id}'",
+                )
+    if problems:
+        raise ImportFailedError(problems.lines)
+
+    plan = ImportPlan()
+    depth = {s: len(site_chain(s, sites)) for s in site_defs}
+    plan.sites = [site_defs[s][0] for s in sorted(site_defs, key=lambda s: (depth[s], s))]
+    plan.playlists = [playlist_defs[p][0] for p in sorted(playlist_defs)]
+    for draft in plan.playlists:
+        for item in draft.items:
+            for variant in item["variants"].values():
+                if isinstance(variant.get("asset"), MediaRef):
+                    plan.media[variant["asset"].path] = variant["asset"]
+    return plan
+
+
+def _resolve_items(items: list[dict[str, Any]], shas: Mapping[Path, str]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        variants = {
+            lang: {**v, "asset": shas[v["asset"].path]}
+            if isinstance(v.get("asset"), MediaRef)
+            else v
+            for lang, v in item["variants"].items()
+        }
+        out.append({**item, "variants": variants})
+    return out
+
+
+def apply(
+    plan: ImportPlan,
+    store: Store,
+    asset_store: AssetStore,
+    now: datetime,
+    *,
+    user: str,
+    address: str,
+    max_bytes: int,
+) -> ImportSummary:
+    """Store the media, then sites, assets and playlists in one transaction."""
+    ts = format_time(now)
+    stored: dict[Path, Asset] = {}
+    for path, ref in plan.media.items():
+        try:
+            f = asset_store.put_file(path, max_bytes)
+        except OSError as e:
+            raise ContentServerError(f"could not store {ref.name}: {e.strerror or e}") from e
+        stored[path] = Asset(f.sha256, f.size, f.media_type, PurePosixPath(ref.name).name, ts)
+    shas = {path: asset.sha256 for path, asset in stored.items()}
+    counts = dict.fromkeys(("sn", "sc", "su", "pn", "pc", "pu", "an"), 0)
+    with store.transaction():
+        old_sites = store.sites()
+        for site in plan.sites:
+            old = old_sites.get(site.id)
+            if old == site:
+                counts["su"] += 1
+                continue
+            counts["sn" if old is None else "sc"] += 1
+            store.put_site(site, ts)
+        for asset in stored.values():
+            counts["an"] += store.add_asset(asset)
+        old_playlists = {p.id: p for p in store.playlists()}
+        for draft in plan.playlists:
+            playlist = Playlist(
+                draft.id,
+                draft.site_id,
+                draft.name,
+                draft.priority,
+                draft.fallback,
+                draft.schedule,
+                _resolve_items(draft.items, shas),
+                ts,
+            )
+            old_p = old_playlists.get(draft.id)
+            if old_p is not None and old_p.content() == playlist.content():
+                counts["pu"] += 1
+                continue
+            counts["pn" if old_p is None else "pc"] += 1
+            store.put_playlist(playlist)
+        summary = ImportSummary(
+            counts["sn"], counts["sc"], counts["su"],
+            counts["pn"], counts["pc"], counts["pu"],
+            len({a.sha256 for a in stored.values()}), counts["an"],
+        )  # fmt: skip
+        store.audit(ts, user, "import", "playlists", address, {"summary": summary.lines()})
+    return summary

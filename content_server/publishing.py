@@ -1,0 +1,179 @@
+"""Publishing: building, signing and storing each device's manifest.
+
+A device's manifest holds its site's languages (inherited from the nearest
+ancestor that names them) and every playlist assigned to its site or to an
+ancestor, in the exact shape ``signage_core.manifest.parse_manifest`` reads;
+each one is checked with it before it is signed. One publish takes one new
+version number (``Store.new_version``: global, strictly increasing, never
+reused) for all the devices it signs for, and stores the canonical envelope
+bytes, which the manifest route serves as they are.
+
+``now`` is always an argument. Keeping the in-memory copy of the newest
+envelopes up to date is the caller's (``state.ServerState``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from signage_core.canonical import canonical_json
+from signage_core.errors import SignageError
+from signage_core.manifest import SCHEMA, parse_manifest
+from signage_core.signing import SigningKey, sign_envelope
+from signage_core.timefmt import format_time
+
+from .errors import ContentServerError
+from .models import Asset, Device, Playlist, Site, effective_languages, site_chain
+from .store import Store
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+# Fields that change with every publish even when the content does not.
+_VOLATILE = ("version", "issued_at", "expires_at")
+
+
+@dataclass(frozen=True)
+class PublishedManifest:
+    device_id: str
+    version: int
+    envelope: bytes
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: int | None  # None: nothing was signed
+    manifests: list[PublishedManifest] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def playlists_for(
+    site_id: str, sites: Mapping[str, Site], playlists: Sequence[Playlist]
+) -> list[Playlist]:
+    """Playlists assigned to the site or an ancestor: highest priority first, then by id."""
+    chain = {s.id for s in site_chain(site_id, sites)}
+    return sorted((p for p in playlists if p.site_id in chain), key=lambda p: (-p.priority, p.id))
+
+
+def asset_hashes(playlists: Sequence[Playlist]) -> set[str]:
+    return {
+        v["asset"]
+        for p in playlists
+        for item in p.items
+        for v in item["variants"].values()
+        if "asset" in v
+    }
+
+
+def manifest_content(
+    device: Device,
+    sites: Mapping[str, Site],
+    playlists: Sequence[Playlist],
+    assets: Mapping[str, Asset],
+) -> dict[str, Any]:
+    """The ``signed`` dict without version and times."""
+    mine = playlists_for(device.site_id, sites, playlists)
+    used: dict[str, dict[str, Any]] = {}
+    for sha in sorted(asset_hashes(mine)):
+        asset = assets.get(sha)
+        if asset is None:
+            raise ContentServerError(
+                f"device {device.id}: asset {sha[:12]} is used by a playlist but not stored; "
+                "import the playlist folder again"
+            )
+        used[sha] = {"size": asset.size, "media_type": asset.media_type}
+    return {
+        "schema": SCHEMA,
+        "device_id": device.id,
+        "site_id": device.site_id,
+        "timezone": TIMEZONE,
+        "languages": effective_languages(device.site_id, sites),
+        "playlists": [
+            {
+                "id": p.id,
+                "site_id": p.site_id,
+                "name": p.name,
+                "priority": p.priority,
+                "fallback": p.fallback,
+                "schedule": p.schedule,
+                "items": p.items,
+            }
+            for p in mine
+        ],
+        "pages": [],
+        "alerts": [],
+        "assets": used,
+    }
+
+
+def _without_volatile(signed: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in signed.items() if k not in _VOLATILE}
+
+
+def publish(
+    store: Store,
+    keys: list[SigningKey],
+    now: datetime,
+    ttl: timedelta,
+    *,
+    user: str,
+    address: str,
+    reason: str,
+    device_ids: Collection[str] | None = None,
+    only_changed: bool = False,
+) -> PublishResult:
+    """Sign a new manifest for each device (all, or ``device_ids``) in one transaction.
+
+    With ``only_changed``, a device whose content is the same as in its newest
+    manifest is left alone (and listed in ``unchanged``).
+    """
+    issued_at, expires_at = format_time(now), format_time(now + ttl)
+    with store.transaction():
+        sites = store.sites()
+        playlists = store.playlists()
+        assets = store.assets(asset_hashes(playlists))
+        latest = store.latest_manifest_versions()
+        drafts: list[dict[str, Any]] = []
+        unchanged: list[str] = []
+        for device in store.devices():
+            if device_ids is not None and device.id not in device_ids:
+                continue
+            content = manifest_content(device, sites, playlists, assets)
+            if only_changed and device.id in latest:
+                old = store.manifest_envelope(device.id, latest[device.id][0])
+                if old is not None and _without_volatile(json.loads(old)["signed"]) == content:
+                    unchanged.append(device.id)
+                    continue
+            drafts.append(content)
+        if not drafts:
+            return PublishResult(None, [], unchanged)
+        version = store.new_version(issued_at, user, reason)
+        published = []
+        for content in drafts:
+            signed = {
+                **content,
+                "version": version,
+                "issued_at": issued_at,
+                "expires_at": expires_at,
+            }
+            try:
+                parse_manifest(signed)
+                envelope = canonical_json(sign_envelope(signed, keys))
+            except SignageError as e:
+                raise ContentServerError(
+                    f"the manifest for device {content['device_id']} would be refused: {e}"
+                ) from e
+            store.add_manifest(content["device_id"], version, envelope, issued_at, expires_at)
+            published.append(PublishedManifest(content["device_id"], version, envelope, expires_at))
+        store.audit(
+            issued_at,
+            user,
+            "publish",
+            f"version {version}",
+            address,
+            {"reason": reason, "devices": [p.device_id for p in published]},
+        )
+    return PublishResult(version, published, unchanged)

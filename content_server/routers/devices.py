@@ -1,0 +1,80 @@
+"""``/api/v1/devices``: a device's manifest and records (device token), the list (users).
+
+The manifest route is the hot path: ``async``, answered from memory with the
+precomputed envelope bytes; ``ETag`` is the version, so an unchanged manifest
+costs a ``304``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from signage_core.timefmt import format_time
+
+from ..deps import CurrentUser, OwnDevice, State
+from ..errors import NotFoundError
+from ..models import descendants
+from ..schemas import DeviceOut, EventBatch, EventsAccepted
+
+router = APIRouter(prefix="/devices", tags=["devices"])
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+@router.get(
+    "/{device_id}/manifest",
+    summary="The device's signed manifest",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The signed envelope."},
+        304: {"description": "Unchanged since the version in If-None-Match."},
+    },
+)
+async def get_manifest(
+    device_id: OwnDevice,
+    state: State,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    cached = state.manifests.get(device_id)
+    if cached is None:
+        raise NotFoundError(
+            f"no manifest has been published for device {device_id!r} yet; "
+            "import playlists for its site or run `content-server publish`"
+        )
+    headers = {"ETag": cached.etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and etag_matches(if_none_match, cached.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(cached.body, media_type="application/json", headers=headers)
+
+
+@router.post("/{device_id}/events", summary="Store proof-of-play and feedback records")
+def post_events(device_id: OwnDevice, batch: EventBatch, state: State) -> EventsAccepted:
+    records = []
+    for event in batch.events:
+        body = event.model_dump(mode="json")
+        body["id"] = str(event.id)
+        records.append({**body, "ts": format_time(event.ts)})
+    new, dup = state.store.add_events(device_id, records, format_time(state.clock()))
+    return EventsAccepted(accepted=new, duplicates=dup)
+
+
+@router.get("", summary="Devices of the sites you manage")
+def list_devices(user: CurrentUser, state: State) -> list[DeviceOut]:
+    sites = state.store.sites()
+    scope = set(sites) if user.site_id is None else descendants(user.site_id, sites)
+    manifests = state.manifests
+    return [
+        DeviceOut(
+            id=d.id,
+            site_id=d.site_id,
+            created_at=d.created_at,
+            revoked=d.revoked,
+            manifest_version=manifests[d.id].version if d.id in manifests else None,
+        )
+        for d in state.store.devices(include_revoked=True)
+        if d.site_id in scope
+    ]

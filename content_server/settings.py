@@ -1,0 +1,64 @@
+"""Settings of the content server, read from arguments and ``CONTENT_SERVER_*`` variables.
+
+Built once in ``cli.main()`` and passed down; nothing reads settings at import.
+Every setting is documented here (and in ``docs/``): the field's description is
+the documentation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTENT_SERVER_", frozen=True)
+
+    data_dir: Path = Field(description="Folder holding the database, the keys and the assets.")
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    mqtt_url: str | None = Field(
+        None, description="Broker the server connects to, like mqtt://127.0.0.1:1883."
+    )
+    mqtt_password: SecretStr | None = Field(
+        None,
+        description="The server's own MQTT password; if unset, the one `init` wrote to "
+        "DATA/keys/mqtt-server.password.",
+    )
+    manifest_ttl_days: int = Field(
+        30, ge=1, description="How long a signed manifest stays valid after it is issued."
+    )
+    max_upload_bytes: int = Field(
+        1024 * 1024 * 1024, ge=1, description="Largest media file accepted (import or upload)."
+    )
+    token_ttl_minutes: int = Field(
+        8 * 60, ge=1, description="How long a user's sign-in token is valid."
+    )
+    reload_interval_s: float = Field(
+        1.0,
+        gt=0,
+        description="How often the server looks for changes made by other processes "
+        "(a `content-server publish` or `add-device` while it runs).",
+    )
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "content.db"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.data_dir / "assets"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.keys_dir / "signing.key"
+
+    @property
+    def mqtt_server_password_path(self) -> Path:
+        return self.keys_dir / "mqtt-server.password"

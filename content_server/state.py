@@ -1,0 +1,142 @@
+"""What the running server keeps in memory, and keeping it fresh.
+
+The device routes are the hot path: every screen polls its manifest. They
+answer from here without touching the database: ``device_tokens`` maps token
+hashes to device ids, ``manifests`` holds each device's newest envelope as the
+exact bytes to send, ``asset_types`` the media type of each stored asset.
+
+Changes made in this process (a publish through the API) are applied with
+``remember``; changes made by another process (``content-server publish`` or
+``add-device`` while the server runs) are noticed by ``reload_if_changed``,
+which the app calls every ``reload_interval_s`` (SQLite's ``data_version``).
+Each map is replaced whole, never edited in place, so a reader on the event
+loop sees either the old or the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from signage_core.signing import SigningKey
+from signage_core.timefmt import format_time
+
+from .assets import AssetStore
+from .datadir import open_store
+from .keys import load_signing_key
+from .publishing import PublishResult, publish
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedManifest:
+    version: int
+    body: bytes
+    expires_at: str
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class ServerState:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        keys: list[SigningKey],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.asset_store = AssetStore(settings.assets_dir)
+        self.device_tokens: dict[str, str] = {}
+        self.manifests: dict[str, CachedManifest] = {}
+        self.asset_types: dict[str, str] = {}
+        self._data_version: int | None = None
+        self._lock = threading.Lock()  # writers of the maps; readers need none
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Callable[[], datetime]) -> ServerState:
+        store = open_store(settings)
+        try:
+            keys = [load_signing_key(settings.signing_key_path)]
+        except BaseException:
+            store.close()
+            raise
+        state = cls(settings, store, keys, clock)
+        state.reload()
+        return state
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def manifest_ttl(self) -> timedelta:
+        return timedelta(days=self.settings.manifest_ttl_days)
+
+    def reload(self) -> None:
+        """Read tokens, newest manifests and asset types again from the database."""
+        with self._lock:
+            self._reload()
+
+    def _reload(self) -> None:
+        self._data_version = self.store.data_version()
+        self.device_tokens = self.store.device_tokens()
+        self.asset_types = self.store.asset_types()
+        newest = self.store.latest_manifest_versions()
+        manifests = {}
+        for device_id, (version, expires_at) in newest.items():
+            cached = self.manifests.get(device_id)
+            if cached is not None and cached.version == version:
+                manifests[device_id] = cached
+                continue
+            body = self.store.manifest_envelope(device_id, version)
+            if body is not None:
+                manifests[device_id] = CachedManifest(version, body, expires_at)
+        self.manifests = manifests
+
+    def reload_if_changed(self) -> bool:
+        if self.store.data_version() == self._data_version:
+            return False
+        self.reload()
+        return True
+
+    def remember(self, result: PublishResult) -> None:
+        """Serve what this process just published (without waiting for a reload)."""
+        with self._lock:
+            manifests = dict(self.manifests)
+            for m in result.manifests:
+                old = manifests.get(m.device_id)
+                if old is None or old.version < m.version:
+                    manifests[m.device_id] = CachedManifest(m.version, m.envelope, m.expires_at)
+            self.manifests = manifests
+
+    def refresh_expiring(self, now: datetime) -> PublishResult | None:
+        """Re-sign manifests past half their lifetime, so a server left alone never lets
+        its screens' manifests expire."""
+        limit = format_time(now + self.manifest_ttl / 2)
+        expiring = [d for d, m in self.manifests.items() if m.expires_at <= limit]
+        if not expiring:
+            return None
+        result = publish(
+            self.store,
+            self.keys,
+            now,
+            self.manifest_ttl,
+            user="content-server",
+            address="",
+            reason="renew before expiry",
+            device_ids=expiring,
+        )
+        self.remember(result)
+        log.info("renewed %d manifest(s) as version %s", len(result.manifests), result.version)
+        return result

@@ -1,0 +1,217 @@
+"""Shared pieces of the content server tests: fixture content, set-up helpers, the app.
+
+Imported by ``conftest.py`` and by the tests (for ``NOW`` and the ``Server`` type).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from content_server import importer
+from content_server.assets import AssetStore
+from content_server.enrollment import Credentials, enrol
+from content_server.keys import load_signing_key
+from content_server.publishing import publish
+from content_server.settings import Settings
+from content_server.state import ServerState
+from content_server.store import Store
+
+NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+# Only the first bytes matter to the server: it sniffs, it does not decode.
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 40
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+
+SITES = """\
+sites:
+  - id: hue
+    parent: null
+    name: {vi: "Thành phố Huế", lo: "ນະຄອນເຫວ້", en: "Huế City"}
+    languages: [vi, lo, en]
+    required_languages: [vi, lo]
+  - id: adot
+    parent: hue
+    name: {vi: "Cửa khẩu quốc tế A Đớt", lo: "ດ່ານສາກົນ ອາເດີດ"}
+  - id: adot-hall
+    parent: adot
+    name: {vi: "A Đớt – Sảnh", lo: "ອາເດີດ – ຫ້ອງໂຖງ"}
+  - id: hongvan
+    parent: hue
+    name: {vi: "Cửa khẩu Hồng Vân", lo: "ດ່ານ ຮົ່ງວັນ"}
+    languages: [vi, lo]
+"""
+
+FALLBACK = """\
+playlist:
+  id: hue-fallback
+  site: hue
+  name: {vi: "Mặc định", lo: "ຄ່າເລີ່ມຕົ້ນ"}
+  fallback: true
+  items:
+    - id: hello
+      kind: text
+      duration_s: 10
+      text:
+        vi: {title: "Xin chào", body: "Chào mừng đến Huế"}
+        lo: {title: "ສະບາຍດີ", body: "ຍິນດີຕ້ອນຮັບສູ່ເຫວ້"}
+"""
+
+WELCOME = """\
+playlist:
+  id: adot-welcome
+  site: adot
+  name: {vi: "Chào mừng", lo: "ຍິນດີຕ້ອນຮັບ", en: "Welcome"}
+  priority: 10
+  schedule:
+    start_date: 2026-12-01
+    end_date: 2027-01-31
+    weekdays: [mon, tue, wed, thu, fri]
+    windows:
+      - {start: "07:00", end: "17:00"}
+  items:
+    - id: welcome
+      kind: text
+      duration_s: 12
+      text:
+        vi: {title: "Chào mừng", body: "Cửa khẩu A Đớt"}
+        lo: {title: "ຍິນດີຕ້ອນຮັບ", body: "ດ່ານ ອາເດີດ"}
+        en: {title: "Welcome", body: "A Dot border gate"}
+    - id: gate-map
+      kind: image
+      duration_s: 8
+      file: images/map.png
+      caption: {vi: "Sơ đồ", lo: "ແຜນຜັງ"}
+"""
+
+HALL = """\
+playlist:
+  id: adot-hall-video
+  site: adot-hall
+  name: {vi: "Video", lo: "ວິດີໂອ"}
+  priority: 5
+  items:
+    - id: queue
+      kind: video
+      duration_s: 30
+      file: media/queue.mp4
+"""
+
+HONGVAN = """\
+playlist:
+  id: hongvan-welcome
+  site: hongvan
+  name: {vi: "Hồng Vân", lo: "ຮົ່ງວັນ"}
+  items:
+    - id: photo
+      kind: image
+      duration_s: 5
+      file: photo.jpg
+"""
+
+
+def write_content(folder: Path) -> Path:
+    """The fixture playlist folder; returns it."""
+    files = {
+        "sites.yaml": SITES,
+        "fallback.yaml": FALLBACK,
+        "adot/welcome.yaml": WELCOME,
+        "adot/hall/video.yaml": HALL,
+        "hongvan/welcome.yaml": HONGVAN,
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "adot/images").mkdir(parents=True)
+    (folder / "adot/images/map.png").write_bytes(png())
+    (folder / "adot/hall/media").mkdir(parents=True)
+    (folder / "adot/hall/media/queue.mp4").write_bytes(MP4)
+    (folder / "hongvan/photo.jpg").write_bytes(JPEG)
+    return folder
+
+
+def import_folder(settings: Settings, folder: Path, now: datetime = NOW) -> None:
+    store = Store.open(settings.db_path)
+    try:
+        plan = importer.check_folder(folder, store, settings.max_upload_bytes)
+        importer.apply(
+            plan,
+            store,
+            AssetStore(settings.assets_dir),
+            now,
+            user="test",
+            address="",
+            max_bytes=settings.max_upload_bytes,
+        )
+    finally:
+        store.close()
+
+
+def add_device(settings: Settings, device_id: str, site: str, now: datetime = NOW) -> str:
+    """Enrol and publish; the device's token."""
+    store = Store.open(settings.db_path)
+    try:
+        creds = Credentials.new()
+        enrol(store, device_id, site, creds, now, replace=False, user="test", address="")
+        key = load_signing_key(settings.signing_key_path)
+        publish(
+            store,
+            [key],
+            now,
+            timedelta(days=30),
+            user="test",
+            address="",
+            reason="test",
+            device_ids=[device_id],
+        )
+    finally:
+        store.close()
+    return creds.token
+
+
+@dataclass
+class Server:
+    settings: Settings
+    app: FastAPI
+    client: TestClient
+    tokens: dict[str, str]
+    clock: list[datetime]
+
+    @property
+    def state(self) -> ServerState:
+        state: ServerState = self.app.state.server
+        return state
+
+    def auth(self, device_id: str = "adot-hall-1") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[device_id]}"}
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str

@@ -1,0 +1,179 @@
+"""GET /api/v1/devices/{id}/manifest: signed, for this device only, cheap when unchanged."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from content_server_kit import NOW, CliResult, Server
+
+from content_server.accounts import token_hash
+from content_server.keys import load_signing_key
+from content_server.publishing import publish
+from signage_core.errors import RefusedError
+from signage_core.signing import PublicKey
+from signage_core.trust import TrustContext, accept_manifest
+
+URL = "/api/v1/devices/{}/manifest"
+
+
+def trusted(server: Server) -> dict[str, PublicKey]:
+    spec = server.client.get("/api/v1/keys").json()["keys"][0]["spec"]
+    key = PublicKey.parse(spec)
+    return {key.keyid: key}
+
+
+def test_the_manifest_verifies_for_its_device_and_holds_its_sites_content(server: Server) -> None:
+    r = server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["cache-control"] == "no-cache"
+    manifest = accept_manifest(r.json(), TrustContext("adot-hall-1", trusted(server), None, NOW))
+    assert r.headers["etag"] == f'"{manifest.version}"'
+    # Its own site's playlist and those of every ancestor, highest priority first.
+    assert [p["id"] for p in manifest.playlists] == [
+        "adot-welcome",
+        "adot-hall-video",
+        "hue-fallback",
+    ]
+    assert manifest.languages == ("vi", "lo", "en")  # inherited from hue
+    assert manifest.timezone == "Asia/Ho_Chi_Minh"
+    assert {a["media_type"] for a in manifest.assets.values()} == {"image/png", "video/mp4"}
+    assert manifest.expires_at - manifest.issued_at == timedelta(days=30)
+
+    with pytest.raises(RefusedError) as refused:
+        accept_manifest(r.json(), TrustContext("hongvan-1", trusted(server), None, NOW))
+    assert refused.value.reason == "wrong_device"
+
+
+def test_the_body_is_the_stored_envelope_bytes(server: Server) -> None:
+    r = server.client.get(URL.format("hongvan-1"), headers=server.auth("hongvan-1"))
+    version = int(r.headers["etag"].strip('"'))
+    assert r.content == server.state.store.manifest_envelope("hongvan-1", version)
+    assert r.json()["signed"]["languages"] == ["vi", "lo"]
+
+
+def test_if_none_match_with_the_current_version_gives_304(server: Server) -> None:
+    first = server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+    etag = first.headers["etag"]
+    r = server.client.get(
+        URL.format("adot-hall-1"), headers={**server.auth(), "If-None-Match": etag}
+    )
+    assert r.status_code == 304
+    assert r.content == b""
+    assert r.headers["etag"] == etag
+    stale = server.client.get(
+        URL.format("adot-hall-1"), headers={**server.auth(), "If-None-Match": '"0", "1x"'}
+    )
+    assert stale.status_code == 200
+
+
+def test_a_publish_raises_the_version_and_the_route_serves_it(server: Server) -> None:
+    before = int(
+        server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+        .headers["etag"]
+        .strip('"')
+    )
+    key = load_signing_key(server.settings.signing_key_path)
+    result = publish(
+        server.state.store,
+        [key],
+        NOW + timedelta(hours=1),
+        timedelta(days=30),
+        user="test",
+        address="",
+        reason="test",
+    )
+    server.state.remember(result)
+    r = server.client.get(
+        URL.format("adot-hall-1"), headers={**server.auth(), "If-None-Match": f'"{before}"'}
+    )
+    assert r.status_code == 200
+    manifest = accept_manifest(
+        r.json(), TrustContext("adot-hall-1", trusted(server), before, NOW + timedelta(hours=1))
+    )
+    assert manifest.version == result.version
+    assert manifest.version > before
+
+
+def test_a_publish_by_another_process_is_served_within_a_few_seconds(
+    server: Server, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    before = server.state.manifests["adot-hall-1"].version
+    result = run_cli("publish", "--data-dir", server.settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 5 * server.settings.reload_interval_s
+    while True:  # the app's background task notices the other process's commit
+        r = server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+        if int(r.headers["etag"].strip('"')) > before:
+            break
+        assert time.monotonic() < deadline, "the new manifest was not picked up"
+        time.sleep(0.05)
+    assert not server.state.reload_if_changed()
+
+
+def test_another_devices_manifest_is_forbidden(server: Server) -> None:
+    r = server.client.get(URL.format("hongvan-1"), headers=server.auth("adot-hall-1"))
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "adot-hall-1" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YWRtaW46YWRtaW4="}],
+    ids=["none", "wrong", "not bearer"],
+)
+def test_no_or_a_wrong_token_is_401(server: Server, headers: dict[str, str]) -> None:
+    r = server.client.get(URL.format("adot-hall-1"), headers=headers)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert r.json()["status"] == 401
+
+
+def test_a_user_token_is_not_a_device_token(server: Server, admin_password: str) -> None:
+    login = server.client.post(
+        "/api/v1/auth/token", data={"username": "admin", "password": admin_password}
+    )
+    token = login.json()["access_token"]
+    r = server.client.get(URL.format("adot-hall-1"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+def test_a_device_without_a_manifest_gets_a_clear_404(server: Server) -> None:
+    token = "x" * 43
+    server.state.device_tokens = {**server.state.device_tokens, token_hash(token): "new-1"}
+    r = server.client.get(URL.format("new-1"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 404
+    assert "no manifest has been published for device 'new-1'" in r.json()["detail"]
+
+
+def test_a_re_enrolled_devices_old_token_stops_working(
+    server: Server, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    out = tmp_path / "again.toml"
+    result = cli(
+        "add-device", "--data-dir", server.settings.data_dir, "--site", "adot-hall",
+        "--device-id", "adot-hall-1", "--server-url", "http://x", "--mqtt-url", "mqtt://x",
+        "--config-out", out, "--replace",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    server.state.reload()
+    r = server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+    assert r.status_code == 401
+
+
+def test_manifests_are_renewed_before_they_expire(server: Server) -> None:
+    version = server.state.manifests["adot-hall-1"].version
+    assert server.state.refresh_expiring(NOW + timedelta(days=10)) is None
+    result = server.state.refresh_expiring(NOW + timedelta(days=16))
+    assert result is not None and result.version is not None and result.version > version
+    assert server.state.manifests["adot-hall-1"].version == result.version
+    r = server.client.get(URL.format("adot-hall-1"), headers=server.auth())
+    accept_manifest(
+        r.json(), TrustContext("adot-hall-1", trusted(server), version, NOW + timedelta(days=40))
+    )
