@@ -53,18 +53,55 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def x11_screen_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels, or None without X11 (then SDL's full screen is used)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11") or "libX11.so.6"
+    try:
+        x11 = ctypes.cdll.LoadLibrary(name)
+    except OSError:
+        return None
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    for fn in (x11.XDefaultScreen, x11.XCloseDisplay):
+        fn.argtypes = [ctypes.c_void_p]
+    x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    display = x11.XOpenDisplay(None)
+    if not display:
+        return None
+    try:
+        screen = x11.XDefaultScreen(display)
+        size = int(x11.XDisplayWidth(display, screen)), int(x11.XDisplayHeight(display, screen))
+    finally:
+        x11.XCloseDisplay(display)
+    return size if size[0] > 0 and size[1] > 0 else None
+
+
 def configure_kivy(windowed: bool) -> None:
     """Window settings; must run before anything imports ``kivy.core.window``."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kivy.config import Config
 
-    if windowed:
-        Config.set("graphics", "fullscreen", "0")
-        Config.set("graphics", "width", "1280")
-        Config.set("graphics", "height", "720")
-    else:
+    screen = None if windowed else x11_screen_size()
+    if screen is None and not windowed:
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
+    else:
+        # A borderless window exactly the size of the screen. SDL's own full screen
+        # needs a window manager to resize the X window: in a bare kiosk session
+        # (and under Xvfb) it draws into the first 800x600 only.
+        width, height = screen or (1280, 720)
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "borderless", "0" if windowed else "1")
+        Config.set("graphics", "width", str(width))
+        Config.set("graphics", "height", str(height))
+        if not windowed:
+            Config.set("graphics", "position", "custom")
+            Config.set("graphics", "left", "0")
+            Config.set("graphics", "top", "0")
+            Config.set("graphics", "show_cursor", "0")
     Config.set("kivy", "exit_on_escape", "1" if windowed else "0")
 
 
