@@ -36,6 +36,8 @@ from kivy.clock import Clock, ClockEvent
 from signage_core.manifest import Manifest
 
 from . import strings
+from .alert_overlay import AlertOverlay
+from .alert_overlay import load_kv as load_alert_kv
 from .playback import PlaybackView, load_kv
 from .presenter import Card, Presenter
 
@@ -132,9 +134,12 @@ class PlayerApp(App):
         self._card_timer: ClockEvent | None = None
         self._schedule_timer: ClockEvent | None = None
         self._status_timer: ClockEvent | None = None
+        self._alert_timer: ClockEvent | None = None
+        self.alert_overlay: AlertOverlay | None = None
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
         self._screenshot_every = screenshot_every
+        self._shots_taken = 0
         self._exit_after = exit_after
         self._stopping = False
 
@@ -142,12 +147,16 @@ class PlayerApp(App):
 
     def build(self) -> PlaybackView:
         load_kv()
+        load_alert_kv()
         self.view = PlaybackView()
+        self.alert_overlay = AlertOverlay()
+        self.view.add_widget(self.alert_overlay)  # added last: drawn over everything
         return self.view
 
     def on_start(self) -> None:
         self.runtime.add_listener(self._content_from_worker)
         self.apply_content(self.runtime.current)
+        self._connect_alerts_and_commands()
         self._status_timer = Clock.schedule_interval(self._update_status, STATUS_REFRESH_S)
         if self._screenshot:
             Clock.schedule_once(self._take_screenshot, self._screenshot_after)
@@ -155,14 +164,21 @@ class PlayerApp(App):
             Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
 
     def _take_screenshot(self, _dt: float) -> None:
-        save_screenshot(self._screenshot or "")
+        # "{n}" in the path numbers the shots (1, 2, ...); otherwise each replaces the last.
+        self._shots_taken += 1
+        save_screenshot((self._screenshot or "").replace("{n}", str(self._shots_taken)))
         if self._screenshot_every:
             Clock.schedule_once(self._take_screenshot, self._screenshot_every)
 
     def on_stop(self) -> None:
         self._stopping = True
         self._finish_card()
-        for timer in (self._card_timer, self._schedule_timer, self._status_timer):
+        for timer in (
+            self._card_timer,
+            self._schedule_timer,
+            self._status_timer,
+            self._alert_timer,
+        ):
             if timer is not None:
                 timer.cancel()
 
@@ -205,6 +221,44 @@ class PlayerApp(App):
         if self.presenter.update(manifest, self.now()):
             self.next_card()
         self._arm_schedule_timer()
+
+    # -- alerts and commands from the server -----------------------------------
+
+    def _connect_alerts_and_commands(self) -> None:
+        runtime: Any = self.runtime
+        if hasattr(runtime, "add_alert_listener"):
+            runtime.add_alert_listener(lambda _alerts: Clock.schedule_once(self.show_alerts))
+            self.show_alerts()
+        commands = getattr(runtime, "commands", None)
+        if commands is not None:
+            commands.screenshot_provider = self._screenshot_for_server
+            commands.add_restart_listener(lambda: Clock.schedule_once(lambda _dt: self.stop()))
+
+    def show_alerts(self, *_: Any) -> None:
+        """Show the runtime's active alerts (main thread); re-armed for the next expiry."""
+        if self._stopping or self.alert_overlay is None:
+            return
+        alerts = list(getattr(self.runtime, "alerts", []))
+        manifest = self.content.manifest if self.content is not None else None
+        languages = manifest.languages if manifest is not None else ()
+        self.alert_overlay.show(alerts, languages)
+        if self._alert_timer is not None:
+            self._alert_timer.cancel()
+            self._alert_timer = None
+        if alerts:
+            ends = min(a.expires_at for a in alerts)
+            delay = max(0.5, (ends - self.now()).total_seconds())
+            self._alert_timer = Clock.schedule_once(self.show_alerts, delay)
+
+    def _screenshot_for_server(self, done: Callable[[bytes], None]) -> None:
+        """The runtime's screenshot provider (any thread): capture on the main thread."""
+
+        def capture(_dt: float) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = save_screenshot(Path(tmp) / "screen.png")
+                done(path.read_bytes())
+
+        Clock.schedule_once(capture)
 
     # -- cards ---------------------------------------------------------------
 

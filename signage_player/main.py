@@ -33,7 +33,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--windowed", action="store_true", help="a 1280x720 window, not full screen"
     )
-    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the screen to PATH")
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="save a PNG of the screen to PATH ({n} in PATH numbers repeated shots)",
+    )
     parser.add_argument(
         "--screenshot-after",
         metavar="SECONDS",
@@ -120,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(run_headless(settings, app_name=APP_NAME, app_version=__version__))
 
+    from device_runtime.commands import RESTART_EXIT_CODE
     from device_runtime.runtime import Runtime
 
     configure_kivy(args.windowed)
@@ -137,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ).run()
     finally:
         runtime.stop()
+    if runtime.commands.restart_requested.is_set():
+        return RESTART_EXIT_CODE  # systemd starts the player again
     return 0
 
 

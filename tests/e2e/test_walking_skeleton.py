@@ -12,6 +12,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -22,8 +23,10 @@ import requests
 
 from content_server.broker import SERVER_USER
 from signage_core import topics
+from signage_core.manifest import parse_manifest
 from signage_core.signing import PublicKey
 from signage_core.trust import TrustContext, accept_manifest
+from signage_player.presenter import programme
 from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack
 from tests.support.xvfb import xvfb
@@ -131,17 +134,26 @@ def test_player_shows_the_gate_content_and_its_proof_of_play_reaches_the_server(
     stack: Stack, tmp_path: Path
 ) -> None:
     config = stack.root / "devices" / f"{DEVICE}.toml"
-    shot = tmp_path / "player.png"
+    shots = tmp_path / "player-{n}.png"
+    # Whatever the hour, the first card is Vietnamese and the second the same item in Lao.
+    held = Path(str(device_config(stack)["data_dir"])) / "state" / "manifest.json"
+    cards = programme(parse_manifest(json.loads(held.read_text())["signed"]), datetime.now(UTC))
+    assert [c.language for c in cards.cards[:2]] == ["vi", "lo"]
+    first = cards.cards[0].duration_s
     with xvfb(tmp_path / "x") as display:
         player = subprocess.run(
             [sys.executable, "-m", "signage_player.main", "--config", str(config),
-             "--screenshot", str(shot), "--screenshot-after", "4", "--exit-after", "15"],
+             "--screenshot", str(shots), "--screenshot-after", "4",
+             "--screenshot-every", str(first), "--exit-after", str(first + 6)],
             env=display.env(), capture_output=True, text=True, timeout=90,
         )  # fmt: skip
     assert player.returncode == 0, player.stderr[-3000:]
-    assert shot.exists(), player.stderr[-3000:]
-    (ARTIFACTS / "e2e-player.png").write_bytes(shot.read_bytes())
-    assert non_background_fraction(shot) > 0.01, "the player's screen is blank"
+    # The first item of the gate's playlist in Vietnamese at 4 s, in Lao one card later.
+    for n, language in ((1, "vi"), (2, "lo")):
+        shot = Path(str(shots).replace("{n}", str(n)))
+        assert shot.exists(), player.stderr[-3000:]
+        (ARTIFACTS / f"e2e-player-{language}.png").write_bytes(shot.read_bytes())
+        assert non_background_fraction(shot) > 0.01, f"the player's screen is blank ({language})"
 
     # The player queued its proof of play; the next runtime run hands it to the server.
     start_headless_device(stack)
