@@ -18,7 +18,26 @@ import anyio
 from fastapi import APIRouter, FastAPI
 
 from . import problems
-from .routers import assets, auth, devices, health, keys, playlists, sites
+from .fastpath import ManifestFastPath
+from .ingest import FleetLink
+from .keys import load_mqtt_server_password
+from .routers import alerts as alerts_router
+from .routers import (
+    assets,
+    audit,
+    auth,
+    devices,
+    groups,
+    health,
+    keys,
+    pages,
+    playlists,
+    reports,
+    sites,
+    uploads,
+    users,
+)
+from .routers import fleet as fleet_router
 from .settings import Settings
 from .state import ServerState
 
@@ -45,12 +64,36 @@ async def _watch(state: ServerState, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
+def _fleet_link(settings: Settings, state: ServerState) -> FleetLink | None:
+    """The MQTT side (health in, commands and alerts out), if the server has a broker."""
+    if not settings.mqtt_url:
+        return None
+    if settings.mqtt_password is not None:
+        password = settings.mqtt_password.get_secret_value()
+    else:
+        password = load_mqtt_server_password(settings.mqtt_server_password_path)
+    return FleetLink(
+        state,
+        url=settings.mqtt_url,
+        password=password,
+        default_interval_s=settings.heartbeat_interval_s,
+    )
+
+
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     """The app for the data folder in ``settings``; ``NotInitialisedError`` if it is empty."""
     state = ServerState.open(settings, clock)
 
+    try:
+        fleet = _fleet_link(settings, state)
+    except BaseException:
+        state.close()
+        raise
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if fleet is not None:
+            fleet.start()
         task = asyncio.create_task(_watch(state, settings.reload_interval_s))
         try:
             yield
@@ -58,6 +101,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if fleet is not None:
+                fleet.stop()
             state.close()
 
     app = FastAPI(
@@ -67,10 +112,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         lifespan=lifespan,
     )
     app.state.server = state
+    app.state.fleet = fleet
     problems.install(app)
+    app.add_middleware(ManifestFastPath, state=state)  # the hot poll, before routing
     api = APIRouter(prefix=API_PREFIX)
     for module in (devices, assets, keys, auth, sites, playlists):
         api.include_router(module.router)
+    for module in (users, uploads, pages, groups, reports, audit):
+        api.include_router(module.router)
+    api.include_router(fleet_router.router)
+    api.include_router(alerts_router.router)
     app.include_router(api)
     app.include_router(health.router)
     return app

@@ -120,3 +120,18 @@ def sniff_file(path: Path) -> str | None:
     """The media type of a file on disk, from its first bytes."""
     with open(path, "rb") as f:
         return sniff(f.read(SNIFF_BYTES))
+
+
+def adopt(store: AssetStore, tmp: Path, sha256: str) -> bool:
+    """Move a verified temp file (inside ``store.tmp``) to its hash name; False if the same
+    bytes were stored already (the temp file is then removed)."""
+    final = store.path(sha256)
+    if final.exists():
+        tmp.unlink(missing_ok=True)
+        return False
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, final)
+    _fsync_dir(store.root)
+    return True

@@ -2,8 +2,13 @@
 
 A device's MQTT username is its id. The ACL lets a device write only its own
 ``signage/v1/devices/<id>/status`` and ``/heartbeat``, read its own ``cmd``
-and its site's ``alert``; the server's account reads and writes everything
-under ``signage/v1/``. Anonymous clients are refused.
+and the ``alert`` of its site and of every site above it (an alert for the
+gate ``adot`` reaches the screens of ``adot-hall``); the server's account reads
+and writes everything under ``signage/v1/``. Anonymous clients are refused;
+a revoked device has no line in the password file, so it is refused too.
+
+After rewriting the files, ``reload(pid)`` sends Mosquitto SIGHUP: it re-reads
+the password file and the ACL without dropping anyone else's connection.
 
 Mosquitto started as root drops to the ``mosquitto`` user, so every file here
 is written readable by others (the caller picks a folder that user can reach;
@@ -17,11 +22,15 @@ import base64
 import hashlib
 import os
 import secrets
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from signage_core import topics
+
+from .models import site_chain
+from .store import Store
 
 SERVER_USER = "content-server"
 _ITERATIONS = 101
@@ -41,6 +50,12 @@ class DeviceAccount:
     password: str = ""
     # Or the password already hashed by ``hash_password`` (the server stores only this).
     password_hash: str = ""
+    # Sites whose alerts it may read: its own and every ancestor (default: its own).
+    alert_sites: tuple[str, ...] = ()
+
+    @property
+    def readable_alert_sites(self) -> tuple[str, ...]:
+        return self.alert_sites or (self.site_id,)
 
     def passwd_hash(self) -> str:
         if self.password_hash:
@@ -63,7 +78,8 @@ def acl_text(devices: list[DeviceAccount]) -> str:
         f"topic readwrite {p}/#",
     ]
     for d in sorted(devices, key=lambda d: d.device_id):
-        lines += ["", f"user {d.device_id}", f"topic read {topics.alert_topic(d.site_id)}"]
+        lines += ["", f"user {d.device_id}"]
+        lines += [f"topic read {topics.alert_topic(s)}" for s in d.readable_alert_sites]
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +94,33 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
+def write_accounts(folder: Path, *, server_password: str, devices: list[DeviceAccount]) -> None:
+    """Rewrite ``passwd`` and ``acl`` in ``folder`` (the config stays as it is)."""
+    hashes = {d.device_id: d.passwd_hash() for d in devices}
+    hashes[SERVER_USER] = hash_password(server_password)
+    _write(folder / "passwd", "".join(f"{u}:{h}\n" for u, h in sorted(hashes.items())))
+    _write(folder / "acl", acl_text(devices))
+
+
+def read_pid(path: Path) -> int:
+    """The process id written in a pid file; ``ValueError`` saying what is wrong."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except OSError as e:
+        raise ValueError(f"cannot read the pid file {path}: {e.strerror or e}") from e
+    if not text.isdigit():
+        raise ValueError(f"the pid file {path} does not hold a process id")
+    return int(text)
+
+
+def reload(pid: int) -> None:
+    """Make the Mosquitto with this pid re-read its password file and ACL (SIGHUP)."""
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError as e:
+        raise ValueError(f"no process {pid}: is Mosquitto running?") from e
+
+
 def write_broker_files(
     folder: Path,
     *,
@@ -90,10 +133,7 @@ def write_broker_files(
     """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)
-    hashes = {d.device_id: d.passwd_hash() for d in devices}
-    hashes[SERVER_USER] = hash_password(server_password)
-    _write(folder / "passwd", "".join(f"{u}:{h}\n" for u, h in sorted(hashes.items())))
-    _write(folder / "acl", acl_text(devices))
+    write_accounts(folder, server_password=server_password, devices=devices)
     conf = [
         "# Written by content-server. TLS on a real deployment: see docs/operations.md.",
         "per_listener_settings false",
@@ -114,3 +154,33 @@ def write_broker_files(
     path = folder / "mosquitto.conf"
     _write(path, "\n".join(conf) + "\n")
     return path
+
+
+def device_accounts(store: Store) -> list[DeviceAccount]:
+    """Every device that is not revoked, with the sites whose alerts it may read."""
+    sites = store.sites()
+    return [
+        DeviceAccount(
+            d.id,
+            d.site_id,
+            password_hash=d.mqtt_password_hash,
+            alert_sites=tuple(s.id for s in site_chain(d.site_id, sites)) or (d.site_id,),
+        )
+        for d in store.devices()
+    ]
+
+
+def revoke_device(store: Store, device_id: str, now: str, *, user: str, address: str) -> bool:
+    """Mark the device revoked (its token stops working at once; its MQTT account when the
+    broker files are next written). False if it was revoked already; ``KeyError`` if unknown."""
+    from .store import FleetStore
+
+    with store.transaction():
+        device = store.device(device_id)
+        if device is None:
+            raise KeyError(device_id)
+        if device.revoked:
+            return False
+        FleetStore(store).set_revoked(device_id)
+        store.audit(now, user, "revoke device", device_id, address, {"site": device.site_id})
+    return True

@@ -5,7 +5,8 @@
     import        load sites and playlists from YAML, then publish what changed
     add-device    enrol a device and write its configuration file
     publish       sign a new manifest for every device
-    mqtt-config   write Mosquitto's password, ACL and config files
+    mqtt-config   write Mosquitto's password, ACL and config files (and reload it)
+    revoke-device revoke a device: its token and its MQTT account stop working
 
 Every failure is one line on stderr and a non-zero exit (1; 2 for a usage
 error or an ``init`` that would overwrite a data folder); never a traceback.
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
+from signage_core.timefmt import format_time
 
 from . import broker, importer
 from .assets import AssetStore
@@ -102,7 +105,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
-    settings = _settings(args, host=args.host, port=args.port, mqtt_url=args.mqtt_url)
+    settings = _settings(
+        args,
+        host=args.host,
+        port=args.port,
+        mqtt_url=args.mqtt_url,
+        access_log=False if args.no_access_log else None,
+    )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     app = create_app(settings)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -111,7 +120,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=settings.access_log,
+    )
     return 0
 
 
@@ -226,24 +241,64 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reload_broker(args: argparse.Namespace) -> str:
+    pid = args.reload_pid
+    try:
+        if pid is None and args.reload_pid_file is not None:
+            pid = broker.read_pid(args.reload_pid_file)
+        if pid is None:
+            return ""
+        broker.reload(pid)
+    except ValueError as e:
+        raise ContentServerError(str(e)) from e
+    return f"; Mosquitto (pid {pid}) told to reload"
+
+
+def _server_mqtt_password(args: argparse.Namespace, settings: Settings) -> str:
+    if args.server_password_file:
+        return _read_secret(args.server_password_file, "the server password file")
+    return load_mqtt_server_password(settings.mqtt_server_password_path)
+
+
 def cmd_mqtt_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if args.server_password_file:
-        password = _read_secret(args.server_password_file, "the server password file")
-    else:
-        password = load_mqtt_server_password(settings.mqtt_server_password_path)
+    password = _server_mqtt_password(args, settings)
     store = open_store(settings)
     try:
-        devices = [
-            broker.DeviceAccount(d.id, d.site_id, password_hash=d.mqtt_password_hash)
-            for d in store.devices()
-        ]
+        devices = broker.device_accounts(store)
     finally:
         store.close()
     conf = broker.write_broker_files(
         args.out, port=args.port, server_password=password, devices=devices, host=args.host
     )
-    print(f"wrote {conf} ({len(devices)} device account(s)); start: mosquitto -c {conf}")
+    reloaded = _reload_broker(args)
+    print(f"wrote {conf} ({len(devices)} device account(s)){reloaded}")
+    if not reloaded:
+        print(f"start: mosquitto -c {conf}; after a change: --reload-pid PID (SIGHUP)")
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        try:
+            changed = broker.revoke_device(
+                store, args.device_id, format_time(_now()), user=_cli_user(), address="local"
+            )
+        except KeyError:
+            raise ContentServerError(f"device {args.device_id!r} is not enrolled") from None
+        devices = broker.device_accounts(store) if args.mqtt_dir else []
+    finally:
+        store.close()
+    state = "revoked" if changed else "was already revoked"
+    print(f"device {args.device_id} {state}: its token no longer works")
+    if args.mqtt_dir:
+        password = _server_mqtt_password(args, settings)
+        broker.write_accounts(args.mqtt_dir, server_password=password, devices=devices)
+        print(f"rewrote {args.mqtt_dir}/passwd and acl{_reload_broker(args)}")
+    else:
+        print("run `content-server mqtt-config ... --reload-pid PID` to close its MQTT account")
     return 0
 
 
@@ -275,6 +330,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (8000)")
     p.add_argument("--mqtt-url", help="the broker, like mqtt://127.0.0.1:1883")
+    p.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="no log line per request (or CONTENT_SERVER_ACCESS_LOG=false)",
+    )
 
     p = command("import", cmd_import, "load sites and playlists from YAML and publish changes")
     p.add_argument("folder", type=Path, metavar="DIR", help="folder of .yaml files")
@@ -302,6 +362,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="folder to write the files into")
     p.add_argument("--port", required=True, type=int, help="port Mosquitto listens on")
     p.add_argument("--host", default="127.0.0.1", help="address Mosquitto listens on")
+    p.add_argument(
+        "--server-password-file",
+        type=Path,
+        help="the server's MQTT password (default: the one init wrote in the data folder)",
+    )
+    revoke = command("revoke-device", cmd_revoke_device, "revoke a device's credentials")
+    for q in (p, revoke):
+        q.add_argument(
+            "--reload-pid", type=int, metavar="PID", help="send Mosquitto (this pid) SIGHUP"
+        )
+        q.add_argument(
+            "--reload-pid-file", type=Path, metavar="FILE", help="send SIGHUP to the pid in FILE"
+        )
+    p = revoke
+    p.add_argument("device_id", metavar="DEVICE_ID", help="the device to revoke")
+    p.add_argument("--mqtt-dir", type=Path, help="the folder mqtt-config wrote: rewrite it now")
     p.add_argument(
         "--server-password-file",
         type=Path,

@@ -7,6 +7,10 @@
     ├── AuthenticationError         (401) no credentials, or wrong ones
     ├── ForbiddenError              (403) valid credentials, but not for this
     ├── ImportFailedError           (422) YAML to import has errors; ``problems`` lists them
+    ├── PublishRefusedError         (422) a playlist lacks languages or glyphs; ``problems``
+    ├── PayloadTooLargeError        (413) an upload over the size limit
+    ├── UnsupportedMediaError       (415) an upload that is not media we play, or is broken
+    ├── TooManyRequestsError        (429) sign-in throttled; ``retry_after`` seconds
     ├── NotInitialisedError         (500) the data folder has no database or key yet
     └── RangeNotSatisfiableError    (416) a byte range outside the asset
 
@@ -84,3 +88,37 @@ class ImportFailedError(ContentServerError):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__(f"{len(problems)} error(s); nothing was imported")
         self.problems = list(problems)
+
+
+class PublishRefusedError(ContentServerError):
+    """Nothing was published; ``problems`` holds one line per item, language and reason."""
+
+    status = 422
+    title = "Publish refused"
+    code = "publish-refused"
+
+    def __init__(self, message: str, problems: Sequence[str]) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class PayloadTooLargeError(ContentServerError):
+    status = 413
+    title = "File too large"
+    code = "too-large"
+
+
+class UnsupportedMediaError(ContentServerError):
+    status = 415
+    title = "Unsupported media"
+    code = "unsupported-media"
+
+
+class TooManyRequestsError(ContentServerError):
+    status = 429
+    title = "Too many attempts"
+    code = "too-many-requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ exist, required languages) are ``importer.check_folder``'s.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,12 +18,16 @@ from signage_core import languages, topics
 from signage_core.errors import LanguageError, ScheduleError
 from signage_core.schedule import Schedule
 
-from .assets import IMAGE_TYPES, VIDEO_TYPES, describe_types, sniff_file
+from .assets import IMAGE_TYPES, SNIFF_BYTES, VIDEO_TYPES, describe_types, sniff_file
+from .errors import UnsupportedMediaError
+from .media import inspect
 from .models import Site
 from .yamlsource import Problems, Y
 
 SITE_KEYS = ("id", "parent", "name", "languages", "required_languages")
-PLAYLIST_KEYS = ("id", "site", "name", "priority", "fallback", "schedule", "items")
+PLAYLIST_KEYS = ("id", "site", "name", "priority", "fallback", "schedule", "items", "groups")
+CATEGORY_KEYS = ("id", "site", "position", "text", "file", "pages")
+PAGE_KEYS = ("id", "position", "text", "file")
 ITEM_KEYS = {
     "text": ("id", "kind", "duration_s", "text"),
     "image": ("id", "kind", "duration_s", "file", "caption"),
@@ -49,6 +53,21 @@ class PlaylistDraft:
     fallback: bool
     schedule: dict[str, Any] | None
     items: list[dict[str, Any]]  # image/video variants hold a MediaRef under "asset"
+    groups: list[str] = field(default_factory=list)
+    groups_node: Y | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CheckedPage:
+    """A kiosk page or category in store form (``Store.put_page``), with its YAML nodes.
+
+    ``page["variants"]`` hold a ``MediaRef`` under ``"image"`` until the file is stored.
+    """
+
+    page: dict[str, Any]
+    node: Y  # the page's mapping
+    text: Y  # its language-keyed texts
+    site: Y  # where the site is named (the category's ``site:``)
 
 
 class FileRules:
@@ -227,6 +246,12 @@ class FileRules:
         if media_type not in expected:
             self.err(y, f"file {name!r} is {media_type}, but the item kind is {kind}")
             return None
+        try:
+            with target.open("rb") as fh:
+                inspect(target, fh.read(SNIFF_BYTES), f"file {name!r}")
+        except UnsupportedMediaError as e:
+            self.err(y, str(e).replace("upload the whole file", "copy the whole file here"))
+            return None
         return MediaRef(target, name)
 
     def item(self, y: Y, seen: dict[str, Y]) -> tuple[dict[str, Any], Y | None] | None:
@@ -317,10 +342,113 @@ class FileRules:
         good = [c for c in checked if c is not None]
         if pid is None or site_id is None or name is None or not schedule_ok or not ok:
             return None
-        if len(good) != len(checked):
+        groups: list[str] | None = []
+        if "groups" in d:
+            groups = self.id_list(d["groups"], "groups")
+        if len(good) != len(checked) or groups is None:
             return None
         draft = PlaylistDraft(
-            pid, site_id, name, priority, fallback, schedule, [c[0] for c in good]
-        )
+            pid, site_id, name, priority, fallback, schedule, [c[0] for c in good], groups,
+            d.get("groups"),
+        )  # fmt: skip
         localised = [(item, node) for item, node in good if node is not None]
         return draft, d["site"], localised
+
+    def id_list(self, y: Y, what: str) -> list[str] | None:
+        """A list of distinct ids, like ``groups: [adot-hall-screens]``."""
+        if not isinstance(y.value, list):
+            self.err(y, f"{what} must be a list of ids, like [adot-hall-screens]")
+            return None
+        out: list[str] = []
+        for entry in y.value:
+            ident = self.ident(entry, f"{what}:")
+            if ident is not None and ident in out:
+                self.err(entry, f"{what}: '{ident}' is listed twice")
+            elif ident is not None:
+                out.append(ident)
+        return out if len(out) == len(y.value) else None
+
+    # --- kiosk pages ---------------------------------------------------------
+
+    def page_texts(self, y: Y) -> dict[str, dict[str, str]] | None:
+        """``{lang: {title, body}}``: a title in every language, the body optional."""
+        if not isinstance(y.value, dict) or not y.value:
+            self.err(y, "text must map language codes to {title: ..., body: ...}")
+            return None
+        out = {}
+        for code, v in y.value.items():
+            if not self.language(v, code):
+                continue
+            if not self.mapping(v, f"the '{code}' text", ("title", "body"), ("title",)):
+                continue
+            parts = {k: p.value for k, p in v.value.items()}
+            if not all(isinstance(p, str) and p.strip() for p in parts.values()):
+                self.err(v, f"the '{code}' title and body must be non-empty text")
+                continue
+            out[code] = {"title": parts["title"], "body": parts.get("body", "")}
+        return out if len(out) == len(y.value) else None
+
+    def _page(
+        self,
+        y: Y,
+        kind: str,
+        site: tuple[str, Y] | None,
+        parent_id: str | None,
+        index: int,
+    ) -> CheckedPage | None:
+        d = y.value
+        page_id = self.ident(d["id"], f"the {kind} id")
+        position = index
+        if "position" in d:
+            p = d["position"].value
+            if isinstance(p, int) and not isinstance(p, bool) and p >= 0:
+                position = p
+            else:
+                self.err(d["position"], f"position must be a whole number from 0, not {p!r}")
+                page_id = None
+        texts = self.page_texts(d["text"])
+        ref = self.media(d["file"], "image") if "file" in d else None
+        if page_id is None or texts is None or site is None or ("file" in d and ref is None):
+            return None
+        variants = {
+            code: {**v, "image": ref} if ref is not None else v for code, v in texts.items()
+        }
+        page = {"id": page_id, "site_id": site[0], "parent_id": parent_id, "kind": kind,
+                "position": position, "variants": variants}  # fmt: skip
+        return CheckedPage(page, y, d["text"], site[1])
+
+    def pages(self, y: Y) -> list[CheckedPage] | None:
+        """The categories under ``page:`` (one mapping or a list) and the pages in them."""
+        entries = y.value if isinstance(y.value, list) else [y]
+        if not entries:
+            self.err(y, "page: holds a category, or a list of categories")
+            return None
+        out: list[CheckedPage] = []
+        ok = True
+        for index, cat_y in enumerate(entries):
+            if not self.mapping(cat_y, "a page category", CATEGORY_KEYS, ("id", "site", "text")):
+                ok = False
+                continue
+            d = cat_y.value
+            site_id = self.ident(d["site"], "the site")
+            site = None if site_id is None else (site_id, d["site"])
+            category = self._page(cat_y, "category", site, None, index)
+            children: list[CheckedPage | None] = []
+            pages_y = d.get("pages")
+            if pages_y is not None and not isinstance(pages_y.value, list):
+                self.err(pages_y, "pages must be a list of pages, each with id and text")
+                ok = False
+            for i, page_y in enumerate(
+                pages_y.value if pages_y and isinstance(pages_y.value, list) else []
+            ):
+                if not self.mapping(page_y, "a page", PAGE_KEYS, ("id", "text")):
+                    children.append(None)
+                    continue
+                parent = category.page["id"] if category is not None else None
+                children.append(self._page(page_y, "page", site, parent, i))
+            if category is None or any(c is None for c in children):
+                ok = False
+                continue
+            out.append(category)
+            out.extend(c for c in children if c is not None)
+        return out if ok else None

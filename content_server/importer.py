@@ -1,11 +1,11 @@
-"""``content-server import DIR``: sites and playlists from YAML (docs/playlist-format.md).
+"""``content-server import DIR``: sites, playlists, kiosk pages from YAML (docs/playlist-format.md).
 
 Two steps. ``check_folder`` reads every ``*.yaml`` under the folder and checks
 every rule, writing nothing; if anything is wrong it raises
 ``ImportFailedError`` with every problem as ``path:line: reason``. ``apply``
 stores the media files (content-addressed, so an interrupted import leaves
-only unreferenced files) and then, in one transaction, upserts sites, assets
-and playlists, touching only rows whose content changed: importing the same
+only unreferenced files) and then, in one transaction, upserts sites, assets,
+playlists and kiosk pages, touching only rows whose content changed: importing the same
 folder twice changes nothing. Publishing afterwards is the caller's.
 """
 
@@ -22,9 +22,9 @@ from signage_core.timefmt import format_time
 
 from .assets import AssetStore
 from .errors import ContentServerError, ImportFailedError, InvalidInputError
-from .import_rules import FileRules, MediaRef, PlaylistDraft
-from .models import Asset, Playlist, Site, effective_required, site_chain
-from .store import Store
+from .import_rules import CheckedPage, FileRules, MediaRef, PlaylistDraft
+from .models import Asset, Playlist, Site, descendants, effective_required, site_chain
+from .store import GroupStore, Store
 from .yamlsource import Problems, Y, load
 
 Localised = list[tuple[dict[str, Any], Y]]  # items, each with its texts' node
@@ -34,6 +34,7 @@ Localised = list[tuple[dict[str, Any], Y]]  # items, each with its texts' node
 class ImportPlan:
     sites: list[Site] = field(default_factory=list)  # parents before children
     playlists: list[PlaylistDraft] = field(default_factory=list)
+    pages: list[dict[str, Any]] = field(default_factory=list)  # store form, images as MediaRef
     media: dict[Path, MediaRef] = field(default_factory=dict)
 
 
@@ -47,6 +48,9 @@ class ImportSummary:
     playlists_unchanged: int
     assets: int
     assets_new: int
+    pages_new: int = 0
+    pages_changed: int = 0
+    pages_unchanged: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -54,6 +58,8 @@ class ImportSummary:
             f"{self.sites_unchanged} unchanged",
             f"playlists: {self.playlists_new} new, {self.playlists_changed} changed, "
             f"{self.playlists_unchanged} unchanged",
+            f"kiosk pages: {self.pages_new} new, {self.pages_changed} changed, "
+            f"{self.pages_unchanged} unchanged",
             f"media files: {self.assets} ({self.assets_new} new)",
         ]
 
@@ -80,6 +86,7 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
         raise ImportFailedError([f"{folder}: no .yaml files found"])
     site_defs: dict[str, tuple[Site, Y, FileRules]] = {}
     playlist_defs: dict[str, tuple[PlaylistDraft, Y, FileRules, Localised]] = {}
+    page_defs: dict[str, tuple[CheckedPage, FileRules]] = {}
     for path in files:
         shown = str(folder / path.relative_to(root))
         doc = load(path, shown, problems)
@@ -87,7 +94,7 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
             continue
         f = FileRules(shown, path.parent, root, problems, max_bytes)
         if not isinstance(doc.value, dict) or len(doc.value) != 1:
-            f.err(doc, "a file holds exactly one of 'sites:' (a list) or 'playlist:' (a mapping)")
+            f.err(doc, "a file holds exactly one of 'sites:', 'playlist:' or 'page:'")
             continue
         ((top, body),) = doc.value.items()
         if top == "sites":
@@ -116,8 +123,17 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
                 f.err(body, f"playlist '{draft.id}' is defined twice (also {where})")
                 continue
             playlist_defs[draft.id] = (draft, site_node, f, localised)
+        elif top == "page":
+            for checked_page in f.pages(body) or []:
+                pid = checked_page.page["id"]
+                if pid in page_defs:
+                    first_page, first_f = page_defs[pid]
+                    where = f"{first_f.shown}:{first_page.node.line}"
+                    f.err(checked_page.node, f"page '{pid}' is defined twice (also {where})")
+                    continue
+                page_defs[pid] = (checked_page, f)
         else:
-            f.err(doc, f"unknown top-level key '{top}'; expected 'sites' or 'playlist'")
+            f.err(doc, f"unknown top-level key '{top}'; expected 'sites', 'playlist' or 'page'")
 
     sites = {**store.sites(), **{s.id: s for s, _, _ in site_defs.values()}}
     for site, node, f in site_defs.values():
@@ -144,6 +160,8 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
                     f"item '{item['id']}' lacks {', '.join(missing)}, required for "
                     f"site '{draft.site_id}'",
                 )
+        _check_groups(draft, f, site_node, store, sites)
+    _check_pages(page_defs, store, sites)
     if problems:
         raise ImportFailedError(problems.lines)
 
@@ -156,7 +174,67 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
             for variant in item["variants"].values():
                 if isinstance(variant.get("asset"), MediaRef):
                     plan.media[variant["asset"].path] = variant["asset"]
+    plan.pages = [page_defs[p][0].page for p in sorted(page_defs)]
+    for page in plan.pages:
+        for variant in page["variants"].values():
+            if isinstance(variant.get("image"), MediaRef):
+                plan.media[variant["image"].path] = variant["image"]
     return plan
+
+
+def _check_groups(
+    draft: PlaylistDraft, f: FileRules, site_node: Y, store: Store, sites: Mapping[str, Site]
+) -> None:
+    """Each group a playlist names exists, at the playlist's site or below it."""
+    if not draft.groups:
+        return
+    groups = {g["id"]: g for g in GroupStore(store).groups()}
+    below = descendants(draft.site_id, sites)
+    for gid in draft.groups:
+        group = groups.get(gid)
+        if group is None:
+            f.err(draft.groups_node or site_node, f"device group '{gid}' does not exist; "
+                  "create it first (POST /api/v1/groups)")  # fmt: skip
+        elif group["site_id"] not in below:
+            f.err(draft.groups_node or site_node,
+                  f"device group '{gid}' is at site '{group['site_id']}', not at "
+                  f"'{draft.site_id}' or below it")  # fmt: skip
+
+
+def _check_pages(
+    page_defs: Mapping[str, tuple[CheckedPage, FileRules]],
+    store: Store,
+    sites: Mapping[str, Site],
+) -> None:
+    """Sites exist, required languages are there, and pages already stored still fit."""
+    for checked, f in page_defs.values():
+        page = checked.page
+        if page["site_id"] not in sites:
+            if page["kind"] == "category":
+                f.err(checked.site, f"site '{page['site_id']}' does not exist (not in the "
+                      "database nor in a sites file of this import)")  # fmt: skip
+            continue
+        required = effective_required(page["site_id"], sites)
+        missing = languages.missing(checked.text.value, tuple(required))
+        if missing:
+            f.err(checked.text, f"{page['kind']} '{page['id']}' lacks {', '.join(missing)}, "
+                  f"required for site '{page['site_id']}'")  # fmt: skip
+    for stored in store.pages():
+        if stored["id"] in page_defs or stored["parent_id"] not in page_defs:
+            continue
+        parent, f = page_defs[stored["parent_id"]]
+        if parent.page["kind"] != "category" or parent.page["site_id"] != stored["site_id"]:
+            f.err(parent.node, f"page '{stored['id']}' (made in the admin pages) sits in "
+                  f"'{parent.page['id']}', which must stay a category of site "
+                  f"'{stored['site_id']}'")  # fmt: skip
+
+
+def _resolve_page(page: dict[str, Any], shas: Mapping[Path, str]) -> dict[str, Any]:
+    variants = {
+        lang: {**v, "image": shas[v["image"].path]} if isinstance(v.get("image"), MediaRef) else v
+        for lang, v in page["variants"].items()
+    }
+    return {**page, "variants": variants}
 
 
 def _resolve_items(items: list[dict[str, Any]], shas: Mapping[Path, str]) -> list[dict[str, Any]]:
@@ -182,7 +260,7 @@ def apply(
     address: str,
     max_bytes: int,
 ) -> ImportSummary:
-    """Store the media, then sites, assets and playlists in one transaction."""
+    """Store the media, then sites, assets, playlists and pages in one transaction."""
     ts = format_time(now)
     stored: dict[Path, Asset] = {}
     for path, ref in plan.media.items():
@@ -192,7 +270,7 @@ def apply(
             raise ContentServerError(f"could not store {ref.name}: {e.strerror or e}") from e
         stored[path] = Asset(f.sha256, f.size, f.media_type, PurePosixPath(ref.name).name, ts)
     shas = {path: asset.sha256 for path, asset in stored.items()}
-    counts = dict.fromkeys(("sn", "sc", "su", "pn", "pc", "pu", "an"), 0)
+    counts = dict.fromkeys(("sn", "sc", "su", "pn", "pc", "pu", "an", "gn", "gc", "gu"), 0)
     with store.transaction():
         old_sites = store.sites()
         for site in plan.sites:
@@ -215,6 +293,7 @@ def apply(
                 draft.schedule,
                 _resolve_items(draft.items, shas),
                 ts,
+                draft.groups,
             )
             old_p = old_playlists.get(draft.id)
             if old_p is not None and old_p.content() == playlist.content():
@@ -222,10 +301,20 @@ def apply(
                 continue
             counts["pn" if old_p is None else "pc"] += 1
             store.put_playlist(playlist)
+        old_pages = {pg["id"]: pg for pg in store.pages()}
+        keys = ("site_id", "parent_id", "kind", "position", "variants")
+        for page in (_resolve_page(pg, shas) for pg in plan.pages):
+            old_pg = old_pages.get(page["id"])
+            if old_pg is not None and all(old_pg[k] == page[k] for k in keys):
+                counts["gu"] += 1
+                continue
+            counts["gn" if old_pg is None else "gc"] += 1
+            store.put_page(page, ts)
         summary = ImportSummary(
             counts["sn"], counts["sc"], counts["su"],
             counts["pn"], counts["pc"], counts["pu"],
             len({a.sha256 for a in stored.values()}), counts["an"],
+            counts["gn"], counts["gc"], counts["gu"],
         )  # fmt: skip
         store.audit(ts, user, "import", "playlists", address, {"summary": summary.lines()})
     return summary

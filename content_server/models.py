@@ -8,7 +8,7 @@ JSON columns come back decoded. Language-keyed texts (``name``) are dicts
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from signage_core.languages import DEFAULT_REQUIRED
@@ -23,6 +23,7 @@ class Site:
     name: dict[str, str]
     languages: list[str] | None  # None: inherited from the parent
     required_languages: list[str] | None  # None: inherited, finally vi + lo
+    manifest_ttl_days: int | None = None  # None: inherited, finally the server's setting
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class User:
     password_hash: str
     role: str
     site_id: str | None  # None: every site
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Playlist:
     schedule: dict[str, Any] | None
     items: list[dict[str, Any]]
     updated_at: str
+    groups: list[str] = field(default_factory=list)  # empty: every device of the site tree
 
     def content(self) -> dict[str, Any]:
         """What an import compares to decide whether the playlist changed."""
@@ -72,6 +75,7 @@ class Playlist:
             "fallback": self.fallback,
             "schedule": self.schedule,
             "items": self.items,
+            "groups": self.groups,
         }
 
 

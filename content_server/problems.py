@@ -24,7 +24,9 @@ from .errors import (
     AuthenticationError,
     ContentServerError,
     ImportFailedError,
+    PublishRefusedError,
     RangeNotSatisfiableError,
+    TooManyRequestsError,
 )
 
 log = logging.getLogger(__name__)
@@ -65,8 +67,10 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
         )
     if isinstance(exc, RangeNotSatisfiableError):
         headers["Content-Range"] = f"bytes */{exc.size}"
-    if isinstance(exc, ImportFailedError):
+    if isinstance(exc, ImportFailedError | PublishRefusedError):
         extra["errors"] = exc.problems
+    if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after)
     if exc.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return problem(
@@ -103,6 +107,8 @@ async def _http(request: Request, exc: Exception) -> ProblemResponse:
         detail = f"nothing here: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        detail = "the request body cannot be read: send valid JSON in UTF-8 (see /docs)"
     else:
         detail = str(exc.detail)
     return problem(exc.status_code, detail, headers=exc.headers)

@@ -2,11 +2,22 @@
 
 A device's manifest holds its site's languages (inherited from the nearest
 ancestor that names them) and every playlist assigned to its site or to an
-ancestor, in the exact shape ``signage_core.manifest.parse_manifest`` reads;
+ancestor (one that names device groups: only if the device is a member of
+one of them), in the exact shape ``signage_core.manifest.parse_manifest`` reads;
 each one is checked with it before it is signed. One publish takes one new
 version number (``Store.new_version``: global, strictly increasing, never
 reused) for all the devices it signs for, and stores the canonical envelope
 bytes, which the manifest route serves as they are.
+
+Kiosk pages of the site and its ancestors go into ``pages`` (a flat list; the
+tree is in ``parent_id``)::
+
+    {"id": "adot-customs", "site_id": "adot", "parent_id": "adot-info" or null,
+     "kind": "category" | "page", "position": 0,
+     "variants": {"vi": {"title": ..., "body": ..., "image": "<sha256>"?}, ...}}
+
+A manifest expires after its site's ``manifest_ttl_days`` (the nearest
+ancestor that sets it), else after the ``ttl`` given.
 
 ``now`` is always an argument. Keeping the in-memory copy of the newest
 envelopes up to date is the caller's (``state.ServerState``).
@@ -26,9 +37,10 @@ from signage_core.manifest import SCHEMA, parse_manifest
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
 
+from .alerts import manifest_alerts
 from .errors import ContentServerError
 from .models import Asset, Device, Playlist, Site, effective_languages, site_chain
-from .store import Store
+from .store import FleetStore, GroupStore, Store
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 # Fields that change with every publish even when the content does not.
@@ -51,21 +63,54 @@ class PublishResult:
 
 
 def playlists_for(
-    site_id: str, sites: Mapping[str, Site], playlists: Sequence[Playlist]
+    site_id: str,
+    sites: Mapping[str, Site],
+    playlists: Sequence[Playlist],
+    in_groups: Collection[str] = (),
 ) -> list[Playlist]:
-    """Playlists assigned to the site or an ancestor: highest priority first, then by id."""
+    """Playlists assigned to the site or an ancestor: highest priority first, then by id.
+
+    A playlist that names device groups goes only to their members: it is kept if
+    one of ``in_groups`` (the groups the device is a member of) is among them.
+    """
     chain = {s.id for s in site_chain(site_id, sites)}
-    return sorted((p for p in playlists if p.site_id in chain), key=lambda p: (-p.priority, p.id))
+    mine = (
+        p
+        for p in playlists
+        if p.site_id in chain and (not p.groups or not set(p.groups).isdisjoint(in_groups))
+    )
+    return sorted(mine, key=lambda p: (-p.priority, p.id))
 
 
-def asset_hashes(playlists: Sequence[Playlist]) -> set[str]:
-    return {
+def asset_hashes(
+    playlists: Sequence[Playlist], pages: Sequence[Mapping[str, Any]] = ()
+) -> set[str]:
+    from_items = {
         v["asset"]
         for p in playlists
         for item in p.items
         for v in item["variants"].values()
         if "asset" in v
     }
+    return from_items | {
+        v["image"] for pg in pages for v in pg["variants"].values() if v.get("image")
+    }
+
+
+def pages_for(
+    site_id: str, sites: Mapping[str, Site], pages: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Kiosk pages of the site and its ancestors, in manifest form."""
+    chain = {s.id for s in site_chain(site_id, sites)}
+    keys = ("id", "site_id", "parent_id", "kind", "position", "variants")
+    return [{k: pg[k] for k in keys} for pg in pages if pg["site_id"] in chain]
+
+
+def site_ttl(site_id: str, sites: Mapping[str, Site], default: timedelta) -> timedelta:
+    for site in site_chain(site_id, sites):
+        if site.manifest_ttl_days is not None:
+            return timedelta(days=site.manifest_ttl_days)
+    return default
 
 
 def manifest_content(
@@ -73,11 +118,15 @@ def manifest_content(
     sites: Mapping[str, Site],
     playlists: Sequence[Playlist],
     assets: Mapping[str, Asset],
+    pages: Sequence[Mapping[str, Any]] = (),
+    groups: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The ``signed`` dict without version and times."""
-    mine = playlists_for(device.site_id, sites, playlists)
+    in_groups = {g["id"] for g in groups if device.id in g["members"]}
+    mine = playlists_for(device.site_id, sites, playlists, in_groups)
+    my_pages = pages_for(device.site_id, sites, pages)
     used: dict[str, dict[str, Any]] = {}
-    for sha in sorted(asset_hashes(mine)):
+    for sha in sorted(asset_hashes(mine, my_pages)):
         asset = assets.get(sha)
         if asset is None:
             raise ContentServerError(
@@ -103,7 +152,7 @@ def manifest_content(
             }
             for p in mine
         ],
-        "pages": [],
+        "pages": my_pages,
         "alerts": [],
         "assets": used,
     }
@@ -130,18 +179,22 @@ def publish(
     With ``only_changed``, a device whose content is the same as in its newest
     manifest is left alone (and listed in ``unchanged``).
     """
-    issued_at, expires_at = format_time(now), format_time(now + ttl)
+    issued_at = format_time(now)
     with store.transaction():
         sites = store.sites()
         playlists = store.playlists()
-        assets = store.assets(asset_hashes(playlists))
+        pages = store.pages()
+        groups = GroupStore(store).groups()
+        assets = store.assets(asset_hashes(playlists, pages))
         latest = store.latest_manifest_versions()
+        current_alerts = FleetStore(store).current_alerts()
         drafts: list[dict[str, Any]] = []
         unchanged: list[str] = []
         for device in store.devices():
             if device_ids is not None and device.id not in device_ids:
                 continue
-            content = manifest_content(device, sites, playlists, assets)
+            content = manifest_content(device, sites, playlists, assets, pages, groups)
+            content.update(manifest_alerts(device.site_id, sites, current_alerts, issued_at))
             if only_changed and device.id in latest:
                 old = store.manifest_envelope(device.id, latest[device.id][0])
                 if old is not None and _without_volatile(json.loads(old)["signed"]) == content:
@@ -153,6 +206,7 @@ def publish(
         version = store.new_version(issued_at, user, reason)
         published = []
         for content in drafts:
+            expires_at = format_time(now + site_ttl(content["site_id"], sites, ttl))
             signed = {
                 **content,
                 "version": version,

@@ -53,6 +53,7 @@ class SiteOut(BaseModel):
     name: dict[str, str]
     languages: list[str] = Field(description="Shown on its screens (inherited if not set).")
     required_languages: list[str]
+    manifest_ttl_days: int | None = Field(None, description="Set here; null: inherited.")
 
 
 class DeviceOut(BaseModel):

@@ -36,6 +36,35 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(
         8 * 60, ge=1, description="How long a user's sign-in token is valid."
     )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins for one user name before it is locked for a while."
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed sign-ins from one client address before it is locked."
+    )
+    login_window_s: float = Field(
+        900.0, gt=0, description="How far back failed sign-ins are counted, in seconds."
+    )
+    login_lockout_s: float = Field(
+        300.0, gt=0, description="How long a locked user name or address must wait, in seconds."
+    )
+    fonts_dir: Path | None = Field(
+        None,
+        description="Folder with the fonts the devices ship (NotoSans-*.ttf, "
+        "NotoSansLao-*.ttf); publishing refuses text they cannot draw. Default: the "
+        "source tree's assets/fonts.",
+    )
+    heartbeat_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="Devices' heartbeat interval, for those whose heartbeats do not say it: "
+        "no heartbeat for 3 intervals makes a device 'stale', for 10 'offline'.",
+    )
+    access_log: bool = Field(
+        True,
+        description="Log one line per HTTP request (uvicorn's access log); "
+        "`serve --no-access-log` turns it off.",
+    )
     reload_interval_s: float = Field(
         1.0,
         gt=0,

@@ -30,6 +30,7 @@ from .keys import load_signing_key
 from .publishing import PublishResult, publish
 from .settings import Settings
 from .store import Store
+from .throttle import LoginThrottle, ThrottleRules
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,14 @@ class ServerState:
         self.device_tokens: dict[str, str] = {}
         self.manifests: dict[str, CachedManifest] = {}
         self.asset_types: dict[str, str] = {}
+        self.throttle = LoginThrottle(
+            ThrottleRules(
+                max_failures=settings.login_max_failures,
+                max_per_address=settings.login_max_failures_per_address,
+                window_s=settings.login_window_s,
+                lockout_s=settings.login_lockout_s,
+            )
+        )
         self._data_version: int | None = None
         self._lock = threading.Lock()  # writers of the maps; readers need none
 
@@ -119,6 +128,11 @@ class ServerState:
                 if old is None or old.version < m.version:
                     manifests[m.device_id] = CachedManifest(m.version, m.envelope, m.expires_at)
             self.manifests = manifests
+
+    def remember_assets(self, types: dict[str, str]) -> None:
+        """Serve assets this process just stored (without waiting for a reload)."""
+        with self._lock:
+            self.asset_types = {**self.asset_types, **types}
 
     def refresh_expiring(self, now: datetime) -> PublishResult | None:
         """Re-sign manifests past half their lifetime, so a server left alone never lets

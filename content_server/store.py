@@ -187,6 +187,7 @@ class Store:
             name=json.loads(r["name"]),
             languages=_opt_json(r["languages"]),
             required_languages=_opt_json(r["required_languages"]),
+            manifest_ttl_days=r["manifest_ttl_days"],
         )
 
     def sites(self) -> dict[str, Site]:
@@ -260,7 +261,7 @@ class Store:
 
     @staticmethod
     def _user(r: Mapping[str, Any]) -> User:
-        return User(r["username"], r["password_hash"], r["role"], r["site_id"])
+        return User(r["username"], r["password_hash"], r["role"], r["site_id"], bool(r["disabled"]))
 
     def user(self, username: str) -> User | None:
         r = self._one("SELECT * FROM users WHERE username = ?", [username])
@@ -287,7 +288,7 @@ class Store:
     def user_by_token(self, token_hash: str, now: str) -> User | None:
         r = self._one(
             """SELECT u.* FROM user_tokens t JOIN users u ON u.username = t.username
-               WHERE t.token_hash = ? AND t.expires_at > ?""",
+               WHERE t.token_hash = ? AND t.expires_at > ? AND u.disabled = 0""",
             [token_hash, now],
         )
         return None if r is None else self._user(r)
@@ -337,6 +338,7 @@ class Store:
             schedule=_opt_json(r["schedule"]),
             items=json.loads(r["items"]),
             updated_at=r["updated_at"],
+            groups=json.loads(r["groups"]),
         )
 
     def playlists(self) -> list[Playlist]:
@@ -345,12 +347,12 @@ class Store:
     def put_playlist(self, p: Playlist) -> None:
         self._write(
             """INSERT INTO playlists (id, site_id, name, priority, fallback, schedule, items,
-                                      updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                      updated_at, groups)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
                  priority = excluded.priority, fallback = excluded.fallback,
                  schedule = excluded.schedule, items = excluded.items,
-                 updated_at = excluded.updated_at""",
+                 updated_at = excluded.updated_at, groups = excluded.groups""",
             [
                 p.id,
                 p.site_id,
@@ -360,6 +362,7 @@ class Store:
                 None if p.schedule is None else _json(p.schedule),
                 _json(p.items),
                 p.updated_at,
+                _json(p.groups),
             ],
         )
 
@@ -445,3 +448,459 @@ class Store:
     def audit_log(self) -> list[dict[str, Any]]:
         rows = self._rows("SELECT ts, user, action, target, address, detail FROM audit ORDER BY id")
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+
+    # --- accounts (issue 3) -------------------------------------------------
+
+    def users(self) -> list[User]:
+        return [self._user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
+
+    def set_user_disabled(self, username: str, disabled: bool) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), username]
+            )
+            if disabled:
+                self._db.execute("DELETE FROM user_tokens WHERE username = ?", [username])
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        """Change a password; every sign-in token of the user stops working."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, username]
+            )
+            self._db.execute("DELETE FROM user_tokens WHERE username = ?", [username])
+
+    def set_site_ttl(self, site_id: str, days: int | None) -> None:
+        self._write("UPDATE sites SET manifest_ttl_days = ? WHERE id = ?", [days, site_id])
+
+    # --- uploaded assets: owners and what the media checks found ------------
+
+    def add_asset_owner(
+        self, sha256: str, site_id: str, original_name: str, created_at: str, user: str
+    ) -> bool:
+        """Give a site the use of stored bytes; False if it had it already."""
+        return (
+            self._write(
+                "INSERT OR IGNORE INTO asset_owners"
+                " (sha256, site_id, original_name, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                [sha256, site_id, original_name, created_at, user],
+            )
+            == 1
+        )
+
+    def asset_owners(self, sha256: str) -> list[str]:
+        rows = self._rows("SELECT site_id FROM asset_owners WHERE sha256 = ?", [sha256])
+        return [r["site_id"] for r in rows]
+
+    def owned_assets(
+        self, site_ids: Iterable[str], order: str = "created_at"
+    ) -> list[dict[str, Any]]:
+        """Assets the sites own, with their media facts; ``order`` is a checked column name."""
+        wanted = sorted(set(site_ids))
+        if not wanted or order not in ("created_at", "original_name", "sha256"):
+            return []
+        marks = ", ".join("?" * len(wanted))
+        return self._rows(
+            f"""SELECT o.sha256, o.site_id, o.original_name, o.created_at, o.created_by,
+                       a.size, a.media_type, m.width, m.height, m.duration_s, m.fps,
+                       m.frames, m.thumbnail
+                FROM asset_owners o JOIN assets a USING (sha256)
+                LEFT JOIN asset_media m USING (sha256)
+                WHERE o.site_id IN ({marks}) ORDER BY o.{order}, o.sha256, o.site_id""",
+            wanted,
+        )
+
+    def put_asset_media(self, sha256: str, facts: Mapping[str, Any]) -> None:
+        self._write(
+            """INSERT OR REPLACE INTO asset_media
+                 (sha256, width, height, duration_s, fps, frames, thumbnail)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [
+                sha256,
+                *(
+                    facts.get(k)
+                    for k in ("width", "height", "duration_s", "fps", "frames", "thumbnail")
+                ),
+            ],
+        )
+
+    def asset_media(self, sha256: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM asset_media WHERE sha256 = ?", [sha256])
+
+    # --- playlist drafts and published revisions ----------------------------
+
+    def playlist(self, playlist_id: str) -> Playlist | None:
+        r = self._one("SELECT * FROM playlists WHERE id = ?", [playlist_id])
+        return None if r is None else self._playlist(r)
+
+    @staticmethod
+    def _draft(r: Mapping[str, Any]) -> Playlist:
+        body = json.loads(r["body"])
+        return Playlist(id=r["id"], updated_at=r["updated_at"], **body)
+
+    def drafts(self) -> list[Playlist]:
+        return [self._draft(r) for r in self._rows("SELECT * FROM playlist_drafts ORDER BY id")]
+
+    def draft(self, playlist_id: str) -> Playlist | None:
+        r = self._one("SELECT * FROM playlist_drafts WHERE id = ?", [playlist_id])
+        return None if r is None else self._draft(r)
+
+    def put_draft(self, p: Playlist, user: str) -> None:
+        self._write(
+            """INSERT INTO playlist_drafts (id, site_id, body, updated_at, updated_by)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, body = excluded.body,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+            [p.id, p.site_id, _json(p.content()), p.updated_at, user],
+        )
+
+    def add_revision(self, p: Playlist, published_at: str, user: str, note: str) -> int:
+        """Record published content; the new revision number (1, 2, ... per playlist)."""
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT coalesce(max(revision), 0) + 1 FROM playlist_revisions"
+                " WHERE playlist_id = ?",
+                [p.id],
+            ).fetchone()
+            revision = int(row[0])
+            self._db.execute(
+                """INSERT INTO playlist_revisions
+                     (playlist_id, revision, body, published_at, published_by, note)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [p.id, revision, _json(p.content()), published_at, user, note],
+            )
+            return revision
+
+    def set_revision_version(self, playlist_id: str, revision: int, version: int | None) -> None:
+        self._write(
+            "UPDATE playlist_revisions SET version = ? WHERE playlist_id = ? AND revision = ?",
+            [version, playlist_id, revision],
+        )
+
+    def revisions(self, playlist_id: str) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT * FROM playlist_revisions WHERE playlist_id = ? ORDER BY revision",
+            [playlist_id],
+        )
+        return [{**r, "body": json.loads(r["body"])} for r in rows]
+
+    # --- kiosk pages ---------------------------------------------------------
+
+    def pages(self) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT * FROM pages ORDER BY site_id, position, id")
+        return [{**r, "variants": json.loads(r["variants"])} for r in rows]
+
+    def put_page(self, page: Mapping[str, Any], now: str) -> None:
+        self._write(
+            """INSERT INTO pages (id, site_id, parent_id, kind, position, variants, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id,
+                 parent_id = excluded.parent_id, kind = excluded.kind,
+                 position = excluded.position, variants = excluded.variants,
+                 updated_at = excluded.updated_at""",
+            [
+                page["id"],
+                page["site_id"],
+                page.get("parent_id"),
+                page["kind"],
+                page.get("position", 0),
+                _json(page["variants"]),
+                now,
+            ],
+        )
+
+    def delete_page(self, page_id: str) -> int:
+        return self._write("DELETE FROM pages WHERE id = ?", [page_id])
+
+    # --- reports and the audit log, read ------------------------------------
+
+    def play_counts(
+        self, device_ids: Iterable[str], since: str, until: str
+    ) -> list[dict[str, Any]]:
+        """Proof-of-play counts per device, playlist, item and language in [since, until)."""
+        wanted = sorted(set(device_ids))
+        if not wanted:
+            return []
+        marks = ", ".join("?" * len(wanted))
+        return self._rows(
+            f"""SELECT device_id,
+                       json_extract(body, '$.playlist_id') AS playlist_id,
+                       json_extract(body, '$.item_id') AS item_id,
+                       json_extract(body, '$.language') AS language,
+                       count(*) AS plays,
+                       coalesce(sum(json_extract(body, '$.duration_ms')), 0) AS duration_ms
+                FROM events WHERE kind = 'play' AND device_id IN ({marks})
+                  AND ts >= ? AND ts < ?
+                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
+            [*wanted, since, until],
+        )
+
+    def audit_entries(
+        self, *, user: str | None = None, action: str | None = None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        rows = self._rows(
+            """SELECT id, ts, user, action, target, address, detail FROM audit
+               WHERE (? IS NULL OR user = ?) AND (? IS NULL OR action = ?)
+               ORDER BY id DESC LIMIT ? OFFSET ?""",
+            [user, user, action, action, limit, offset],
+        )
+        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+
+
+@MIGRATIONS()
+def m101_accounts_assets_drafts_pages(db: Database) -> None:
+    """Issue 3: disabled users, a write-once audit log, asset owners and media facts,
+    playlist drafts and revisions, kiosk pages, a per-site manifest lifetime."""
+    db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sites ADD COLUMN manifest_ttl_days INTEGER")  # NULL: inherited
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit log is write-once'); END"""
+        )
+    db.execute(
+        """CREATE TABLE asset_owners (
+            sha256 TEXT NOT NULL,
+            site_id TEXT NOT NULL,              -- the same bytes may serve several sites
+            original_name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (sha256, site_id))"""
+    )
+    db.execute(
+        """CREATE TABLE asset_media (
+            sha256 TEXT PRIMARY KEY,
+            width INTEGER, height INTEGER,
+            duration_s REAL, fps REAL, frames INTEGER,   -- videos only
+            thumbnail TEXT)                              -- sha256 of a PNG asset, videos only"""
+    )
+    db.execute(
+        """CREATE TABLE playlist_drafts (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,
+            body TEXT NOT NULL,                 -- JSON, Playlist.content()
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE playlist_revisions (
+            playlist_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            body TEXT NOT NULL,                 -- JSON, Playlist.content() as published
+            published_at TEXT NOT NULL,
+            published_by TEXT NOT NULL,
+            note TEXT NOT NULL,
+            version INTEGER,                    -- the manifest version it went out in
+            PRIMARY KEY (playlist_id, revision))"""
+    )
+    db.execute(
+        """CREATE TABLE pages (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,
+            parent_id TEXT,                     -- NULL: a top-level category
+            kind TEXT NOT NULL CHECK (kind IN ('category', 'page')),
+            position INTEGER NOT NULL,
+            variants TEXT NOT NULL,             -- JSON {lang: {title, body, image?}}
+            updated_at TEXT NOT NULL)"""
+    )
+
+
+@MIGRATIONS()
+def m201_fleet_health_alerts(db: Database) -> None:
+    """Issue 5: live device health from MQTT, heartbeat history, signed alerts, screenshots."""
+    db.execute(
+        """CREATE TABLE device_health (
+            device_id TEXT PRIMARY KEY,
+            session INTEGER NOT NULL DEFAULT 0, -- newest MQTT session seen
+            status_state TEXT,                  -- 'online' | 'offline' as the device/will said
+            status_at TEXT,                     -- when the server received that status
+            heartbeat TEXT,                     -- JSON, the newest heartbeat as sent
+            heartbeat_at TEXT,                  -- when the server received it
+            interval_s REAL)                    -- the device's heartbeat interval"""
+    )
+    db.execute(
+        """CREATE TABLE heartbeats (
+            device_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            body TEXT NOT NULL)                 -- JSON, the heartbeat as sent"""
+    )
+    db.execute("CREATE INDEX heartbeats_device_time ON heartbeats (device_id, received_at)")
+    db.execute(
+        """CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,
+            version INTEGER NOT NULL,           -- grows with every alert or cancel signed
+            state TEXT NOT NULL CHECK (state IN ('active', 'cancelled')),
+            severity TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            envelope TEXT NOT NULL)             -- canonical JSON of the signed envelope"""
+    )
+    db.execute(
+        """CREATE TABLE screenshots (
+            device_id TEXT PRIMARY KEY,
+            taken_at TEXT NOT NULL,
+            file TEXT,                          -- name under DATA/screenshots; NULL: no screen
+            note TEXT NOT NULL)"""
+    )
+
+
+class FleetStore:
+    """The SQL of fleet health, alerts and screenshots (issue 5), over a ``Store``'s connection."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- health --------------------------------------------------------------
+
+    def write_health(
+        self,
+        statuses: Iterable[tuple[str, int, str, str]],
+        heartbeats: Iterable[tuple[str, str, Mapping[str, Any], float | None]],
+    ) -> None:
+        """One transaction: ``(device, session, state, at)`` statuses (an older session
+        never overwrites a newer one) and ``(device, at, body, interval)`` heartbeats."""
+        s = self.store
+        with s.transaction():
+            s._db.conn.executemany(
+                """INSERT INTO device_health (device_id, session, status_state, status_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (device_id) DO UPDATE SET session = excluded.session,
+                     status_state = excluded.status_state, status_at = excluded.status_at
+                   WHERE excluded.session >= device_health.session""",
+                list(statuses),
+            )
+            rows = [(d, at, _json(dict(body)), iv) for d, at, body, iv in heartbeats]
+            s._db.conn.executemany(
+                "INSERT INTO heartbeats (device_id, received_at, body) VALUES (?, ?, ?)",
+                [r[:3] for r in rows],
+            )
+            s._db.conn.executemany(
+                """INSERT INTO device_health (device_id, heartbeat, heartbeat_at, interval_s)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (device_id) DO UPDATE SET heartbeat = excluded.heartbeat,
+                     heartbeat_at = excluded.heartbeat_at,
+                     interval_s = coalesce(excluded.interval_s, device_health.interval_s)""",
+                [(d, body, at, iv) for d, at, body, iv in rows],
+            )
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        rows = self.store._rows("SELECT * FROM device_health")
+        return {r["device_id"]: {**r, "heartbeat": _opt_json(r["heartbeat"])} for r in rows}
+
+    def heartbeat_count(self, device_id: str | None = None) -> int:
+        r = self.store._one(
+            "SELECT count(*) AS n FROM heartbeats WHERE ? IS NULL OR device_id = ?",
+            [device_id, device_id],
+        )
+        return int(r["n"]) if r else 0
+
+    def prune_heartbeats(self, before: str) -> int:
+        return self.store._write("DELETE FROM heartbeats WHERE received_at < ?", [before])
+
+    def set_revoked(self, device_id: str, revoked: bool = True) -> int:
+        return self.store._write(
+            "UPDATE devices SET revoked = ? WHERE id = ?", [int(revoked), device_id]
+        )
+
+    # --- alerts --------------------------------------------------------------
+
+    def next_alert_version(self) -> int:
+        r = self.store._one("SELECT coalesce(max(version), 0) + 1 AS v FROM alerts")
+        return int(r["v"]) if r else 1
+
+    def put_alert(self, row: Mapping[str, Any]) -> None:
+        self.store._write(
+            """INSERT INTO alerts (id, site_id, version, state, severity, issued_at, expires_at,
+                                   created_by, envelope)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET version = excluded.version,
+                 state = excluded.state, envelope = excluded.envelope,
+                 expires_at = excluded.expires_at""",
+            [
+                row["id"],
+                row["site_id"],
+                row["version"],
+                row["state"],
+                row["severity"],
+                row["issued_at"],
+                row["expires_at"],
+                row["created_by"],
+                row["envelope"],
+            ],
+        )
+
+    def alert(self, alert_id: str) -> dict[str, Any] | None:
+        return self.store._one("SELECT * FROM alerts WHERE id = ?", [alert_id])
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.store._rows("SELECT * FROM alerts ORDER BY version DESC")
+
+    def current_alerts(self) -> dict[str, dict[str, Any]]:
+        """``{site: the newest alert document signed for it}`` (active or cancelled)."""
+        rows = self.store._rows(
+            """SELECT a.* FROM alerts a
+               JOIN (SELECT site_id, max(version) AS version FROM alerts GROUP BY site_id)
+               AS newest USING (site_id, version)"""
+        )
+        return {r["site_id"]: r for r in rows}
+
+    # --- screenshots ---------------------------------------------------------
+
+    def put_screenshot(self, device_id: str, taken_at: str, file: str | None, note: str) -> None:
+        self.store._write(
+            """INSERT INTO screenshots (device_id, taken_at, file, note) VALUES (?, ?, ?, ?)
+               ON CONFLICT (device_id) DO UPDATE SET taken_at = excluded.taken_at,
+                 file = excluded.file, note = excluded.note""",
+            [device_id, taken_at, file, note],
+        )
+
+    def screenshot(self, device_id: str) -> dict[str, Any] | None:
+        return self.store._one("SELECT * FROM screenshots WHERE device_id = ?", [device_id])
+
+
+@MIGRATIONS()
+def m102_device_groups(db: Database) -> None:
+    """Device groups: a playlist may name groups and then goes to their members only."""
+    db.execute(
+        """CREATE TABLE device_groups (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,              -- scope: members are devices at it or below
+            name TEXT NOT NULL,
+            members TEXT NOT NULL,              -- JSON list of device ids
+            updated_at TEXT NOT NULL)"""
+    )
+    db.execute("ALTER TABLE playlists ADD COLUMN groups TEXT NOT NULL DEFAULT '[]'")
+
+
+class GroupStore:
+    """The SQL of device groups, over a ``Store``'s connection."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @staticmethod
+    def _group(r: Mapping[str, Any]) -> dict[str, Any]:
+        return {**r, "members": json.loads(r["members"])}
+
+    def groups(self) -> list[dict[str, Any]]:
+        rows = self.store._rows("SELECT * FROM device_groups ORDER BY site_id, id")
+        return [self._group(r) for r in rows]
+
+    def group(self, group_id: str) -> dict[str, Any] | None:
+        r = self.store._one("SELECT * FROM device_groups WHERE id = ?", [group_id])
+        return None if r is None else self._group(r)
+
+    def put_group(self, group: Mapping[str, Any], now: str) -> None:
+        self.store._write(
+            """INSERT INTO device_groups (id, site_id, name, members, updated_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id,
+                 name = excluded.name, members = excluded.members,
+                 updated_at = excluded.updated_at""",
+            [group["id"], group["site_id"], group["name"], _json(group["members"]), now],
+        )
+
+    def delete_group(self, group_id: str) -> int:
+        return self.store._write("DELETE FROM device_groups WHERE id = ?", [group_id])

@@ -1,7 +1,13 @@
-"""``/api/v1/auth/token``: sign in with user name and password (OAuth2 password form)."""
+"""``/api/v1/auth/token``: sign in with user name and password (OAuth2 password form).
+
+Failed attempts are counted per user name and per client address
+(``throttle.py``); past the limit the answer is 429 with ``Retry-After``,
+whatever the password. A disabled user cannot sign in.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,6 +16,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from signage_core.timefmt import format_time
 
+from ..access import client_address
 from ..accounts import authenticate, issue_user_token
 from ..deps import State
 from ..errors import AuthenticationError
@@ -18,17 +25,28 @@ from ..schemas import TokenOut
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", summary="Sign in: a bearer token for the admin API")
+@router.post(
+    "/token",
+    summary="Sign in: a bearer token for the admin API",
+    responses={401: {"description": "Wrong name or password"}, 429: {"description": "Throttled"}},
+)
 def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], state: State, request: Request
 ) -> TokenOut:
     now = state.clock()
-    address = request.client.host if request.client else ""
+    address = client_address(request)
+    state.throttle.check(form.username, address, time.monotonic())
     try:
         user = authenticate(state.store, form.username, form.password)
+        if user.disabled:
+            raise AuthenticationError(
+                "this account is disabled; ask an administrator", invalid_token=True
+            )
     except AuthenticationError:
+        state.throttle.failed(form.username, address, time.monotonic())
         state.store.audit(format_time(now), form.username, "sign-in refused", "", address)
         raise
+    state.throttle.succeeded(form.username)
     ttl = timedelta(minutes=state.settings.token_ttl_minutes)
     token = issue_user_token(state.store, user, now, ttl)
     state.store.audit(format_time(now), user.username, "sign-in", "", address)

@@ -15,7 +15,7 @@ from signage_core.timefmt import format_time
 
 from ..deps import CurrentUser, OwnDevice, State
 from ..errors import NotFoundError
-from ..models import descendants
+from ..models import Device, descendants
 from ..schemas import DeviceOut, EventBatch, EventsAccepted
 
 router = APIRouter(prefix="/devices", tags=["devices"])
@@ -66,15 +66,19 @@ def post_events(device_id: OwnDevice, batch: EventBatch, state: State) -> Events
 def list_devices(user: CurrentUser, state: State) -> list[DeviceOut]:
     sites = state.store.sites()
     scope = set(sites) if user.site_id is None else descendants(user.site_id, sites)
-    manifests = state.manifests
     return [
-        DeviceOut(
-            id=d.id,
-            site_id=d.site_id,
-            created_at=d.created_at,
-            revoked=d.revoked,
-            manifest_version=manifests[d.id].version if d.id in manifests else None,
-        )
+        device_out(d, state)
         for d in state.store.devices(include_revoked=True)
         if d.site_id in scope
     ]
+
+
+def device_out(d: Device, state: State) -> DeviceOut:
+    cached = state.manifests.get(d.id)
+    return DeviceOut(
+        id=d.id,
+        site_id=d.site_id,
+        created_at=d.created_at,
+        revoked=d.revoked,
+        manifest_version=cached.version if cached else None,
+    )

@@ -6,11 +6,14 @@ Imported by ``conftest.py`` and by the tests (for ``NOW`` and the ``Server`` typ
 from __future__ import annotations
 
 import struct
+import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
+import numpy as np
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -43,9 +46,27 @@ def png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (200, 30, 3
     )
 
 
-# Only the first bytes matter to the server: it sniffs, it does not decode.
-MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+def mp4_clip(frames: int = 6, fps: float = 6.0, size: tuple[int, int] = (48, 32)) -> bytes:
+    """A tiny real MP4 (OpenCV's mp4v): the importer decodes media, as uploads do."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        assert writer.isOpened(), "OpenCV cannot write mp4v here"
+        for i in range(frames):
+            writer.write(np.full((size[1], size[0], 3), (i * 40) % 255, dtype=np.uint8))
+        writer.release()
+        return path.read_bytes()
+
+
+def jpeg(size: tuple[int, int] = (8, 6)) -> bytes:
+    ok, data = cv2.imencode(".jpg", np.full((size[1], size[0], 3), (30, 120, 200), np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+# Real media, made once per test process (nothing binary is committed).
+MP4 = mp4_clip()
+JPEG = jpeg()
 
 SITES = """\
 sites:

@@ -1,0 +1,176 @@
+"""Who may do what: roles, the sites a user manages, lookup-or-404 dependencies, the audit trail.
+
+A user manages their site and every site below it; an admin with no site
+manages all of them. ``viewer`` reads, ``editor`` also changes content
+(playlists, pages, assets, device groups) of the sites it manages, ``admin`` also manages
+users, site settings and reads the audit log.
+
+Every route that takes an id loads the entity through one of the ``Scoped…``
+dependencies here: an entity outside the user's sites is answered exactly
+like one that does not exist (404), so a guard of one gate cannot even learn
+which ids another gate uses. Writes record themselves with ``Audit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from signage_core.timefmt import format_time
+
+from .deps import CurrentUser, State
+from .errors import ForbiddenError, NotFoundError
+from .models import Device, Playlist, Site, User, descendants
+from .state import ServerState
+from .store import GroupStore
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+SHA_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def scope_of(user: User, sites: Mapping[str, Site]) -> set[str]:
+    """Ids of the sites the user manages."""
+    return set(sites) if user.site_id is None else descendants(user.site_id, sites)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def editor(user: CurrentUser) -> User:
+    if user.role not in ("admin", "editor"):
+        raise ForbiddenError(
+            f"user {user.username!r} is a viewer and may only read; ask an administrator "
+            "for editor rights to change content"
+        )
+    return user
+
+
+def admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise ForbiddenError(
+            f"only administrators may do this; user {user.username!r} is {user.role}"
+        )
+    return user
+
+
+EditorUser = Annotated[User, Depends(editor)]
+AdminUser = Annotated[User, Depends(admin)]
+
+
+@dataclass
+class AuditTrail:
+    """Writes one audit row per change: who, when, from where, what."""
+
+    state: ServerState
+    user: User
+    address: str
+
+    def __call__(self, action: str, target: str, detail: Mapping[str, Any] | None = None) -> None:
+        ts = format_time(self.state.clock())
+        self.state.store.audit(ts, self.user.username, action, target, self.address, detail)
+
+
+def audit_trail(state: State, user: CurrentUser, request: Request) -> AuditTrail:
+    return AuditTrail(state, user, client_address(request))
+
+
+Audit = Annotated[AuditTrail, Depends(audit_trail)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The user with the sites they manage (read once per request)."""
+
+    user: User
+    sites: dict[str, Site]
+    ids: set[str]
+
+    def check_site(self, site_id: str, what: str = "site") -> Site:
+        """The site, if the user manages it; 404 (never 403) otherwise."""
+        if site_id not in self.ids:
+            raise NotFoundError(f"there is no {what} {site_id!r} among the sites you manage")
+        return self.sites[site_id]
+
+
+def user_scope(user: CurrentUser, state: State) -> Scope:
+    sites = state.store.sites()
+    return Scope(user, sites, scope_of(user, sites))
+
+
+UserScope = Annotated[Scope, Depends(user_scope)]
+
+
+def scoped_site(site_id: Annotated[str, Path(max_length=64)], scope: UserScope) -> Site:
+    return scope.check_site(site_id)
+
+
+def scoped_device(
+    device_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
+) -> Device:
+    device = state.store.device(device_id)
+    if device is None or device.site_id not in scope.ids:
+        raise NotFoundError(f"there is no device {device_id!r} at the sites you manage")
+    return device
+
+
+@dataclass(frozen=True)
+class PlaylistRecord:
+    """A playlist as a user sees it: the draft being edited and what is live."""
+
+    draft: Playlist
+    live: Playlist | None
+
+    @property
+    def id(self) -> str:
+        return self.draft.id
+
+
+def scoped_playlist(
+    playlist_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
+) -> PlaylistRecord:
+    live = state.store.playlist(playlist_id)
+    draft = state.store.draft(playlist_id) or live
+    if draft is None or not all(p.site_id in scope.ids for p in (draft, live) if p is not None):
+        raise NotFoundError(f"there is no playlist {playlist_id!r} at the sites you manage")
+    return PlaylistRecord(draft, live)
+
+
+def scoped_asset(
+    sha256: Annotated[str, Path(pattern=SHA_PATTERN)], scope: UserScope, state: State
+) -> str:
+    owners = set(state.store.asset_owners(sha256))
+    if not owners & scope.ids and not (scope.user.site_id is None and state.store.asset(sha256)):
+        raise NotFoundError(f"there is no asset {sha256[:12]}… at the sites you manage")
+    return sha256
+
+
+def scoped_page(
+    page_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
+) -> dict[str, Any]:
+    page = next((p for p in state.store.pages() if p["id"] == page_id), None)
+    if page is None or page["site_id"] not in scope.ids:
+        raise NotFoundError(f"there is no kiosk page {page_id!r} at the sites you manage")
+    return page
+
+
+ScopedSite = Annotated[Site, Depends(scoped_site)]
+ScopedDevice = Annotated[Device, Depends(scoped_device)]
+ScopedPlaylist = Annotated[PlaylistRecord, Depends(scoped_playlist)]
+ScopedAsset = Annotated[str, Depends(scoped_asset)]
+ScopedPage = Annotated[dict[str, Any], Depends(scoped_page)]
+
+
+def scoped_group(
+    group_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
+) -> dict[str, Any]:
+    group = GroupStore(state.store).group(group_id)
+    if group is None or group["site_id"] not in scope.ids:
+        raise NotFoundError(f"there is no device group {group_id!r} at the sites you manage")
+    return group
+
+
+ScopedGroup = Annotated[dict[str, Any], Depends(scoped_group)]

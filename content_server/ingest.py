@@ -1,0 +1,339 @@
+"""The server's MQTT side: fleet health in, commands and signed alerts out.
+
+    paho thread ──▶ on_message: size check, put (kind, device, bytes, time) on a queue
+    writer thread ◀─ queue: every ``batch_interval_s`` or ``batch_max`` messages,
+                     decode and check, apply the health rules (``health.py``) in
+                     memory, write the batch in ONE transaction (``FleetStore``);
+                     also: a ``sync`` command to every device whose manifest
+                     version grew, retained alerts cleared once expired,
+                     heartbeat history pruned
+
+Started by ``create_app`` when the server has an ``mqtt_url``; it logs in with
+the server's account (``broker.SERVER_USER``). Nothing here blocks a request:
+the API reads ``snapshot()`` (a dict replaced whole on every batch). A payload
+that is too big, not JSON, or not the schema is dropped and counted in
+``stats``; the writer never dies of one (it logs and goes on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from signage_core import topics
+from signage_core.timefmt import format_time, parse_time
+
+from .broker import SERVER_USER
+from .commands import make_command
+from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
+from .state import ServerState
+from .store import FleetStore
+
+log = logging.getLogger(__name__)
+
+HISTORY_DAYS = 7
+_PRUNE_EVERY_S = 3600.0
+_HOUSEKEEPING_EVERY_S = 1.0
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+def load_health(store: FleetStore) -> dict[str, DeviceHealth]:
+    """What the database remembers (after a restart, before MQTT says more)."""
+    out = {}
+    for device_id, r in store.health().items():
+        out[device_id] = DeviceHealth(
+            device_id=device_id,
+            session=int(r["session"] or 0),
+            status_state=r["status_state"],
+            status_at=_parse_dt(r["status_at"]),
+            heartbeat=r["heartbeat"],
+            heartbeat_at=_parse_dt(r["heartbeat_at"]),
+            interval_s=r["interval_s"],
+        )
+    return out
+
+
+class FleetLink:
+    def __init__(
+        self,
+        state: ServerState,
+        *,
+        url: str,
+        password: str,
+        default_interval_s: float = 30.0,
+        batch_interval_s: float = 0.2,
+        batch_max: int = 1000,
+        queue_max: int = 100_000,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.state = state
+        self.fleet = FleetStore(state.store)
+        self.clock = clock or state.clock
+        self.default_interval_s = default_interval_s
+        self.batch_interval_s = batch_interval_s
+        self.batch_max = batch_max
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 1883
+        self.stats: Counter[str] = Counter()
+        self._health = load_health(self.fleet)
+        self._queue: queue.Queue[tuple[str, str, bytes, datetime]] = queue.Queue(queue_max)
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._manifests_seen = state.manifests
+        self._versions = {d: m.version for d, m in state.manifests.items()}
+        self._tokens_seen: Mapping[str, str] | None = None
+        self._known: set[str] = set()
+        self._cleared: set[str] = set()
+        self._next_prune = 0.0
+        self._next_housekeeping = 0.0
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"{SERVER_USER}-{os.getpid()}-{id(self) % 10000}",
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.username_pw_set(SERVER_USER, password)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.max_queued_messages_set(10_000)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+        self._writer = threading.Thread(target=self._write_loop, name="mqtt-ingest", daemon=True)
+        self._writer.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._writer is not None:
+            self._writer.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    # -- what the API reads ------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, DeviceHealth]:
+        return self._health
+
+    def state_of(self, device_id: str, now: datetime) -> str:
+        h = self._health.get(device_id)
+        return "unknown" if h is None else state_at(h, now, self.default_interval_s)
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send_command(
+        self, device_id: str, cmd: str, now: datetime, ttl: timedelta | None = None
+    ) -> dict[str, Any]:
+        payload = make_command(cmd, now) if ttl is None else make_command(cmd, now, ttl)
+        self.client.publish(topics.cmd_topic(device_id), topics.encode(payload), qos=1)
+        self.stats["commands_sent"] += 1
+        return payload
+
+    def publish_alert(self, site_id: str, envelope: bytes) -> None:
+        """Retained, so a device that connects later gets it at once."""
+        self.client.publish(topics.alert_topic(site_id), envelope, qos=1, retain=True)
+        self._cleared.discard(site_id)
+
+    def _republish_alerts(self, now: datetime) -> None:
+        """After a (re)connect: a broker restarted without persistence forgot them."""
+        limit = format_time(now)
+        for site_id, row in self.fleet.current_alerts().items():
+            if row["expires_at"] > limit:
+                self.publish_alert(site_id, row["envelope"].encode("utf-8"))
+
+    # -- paho callbacks (paho's thread): hand over ------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("mqtt ingest: the broker refused the server's account: %s", reason_code)
+            return
+        client.subscribe(
+            [(topics.status_topic("+"), 1), (topics.heartbeat_topic("+"), 0)],
+        )
+        self._connected.set()
+        log.info("mqtt ingest: connected to %s:%d", self.host, self.port)
+        try:
+            self._republish_alerts(self.clock())
+        except Exception:
+            log.exception("mqtt ingest: cannot republish the current alerts")
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("mqtt ingest: disconnected (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.stats["received"] += 1
+        where = topics.device_of(msg.topic)
+        if where is None:
+            self.stats["dropped_topic"] += 1
+            return
+        payload = bytes(msg.payload)
+        if len(payload) > topics.MAX_PAYLOAD_BYTES:
+            self.stats["dropped_oversized"] += 1
+            return
+        if not payload:  # a cleared retained status
+            return
+        device_id, kind = where
+        try:
+            self._queue.put_nowait((kind, device_id, payload, self.clock()))
+        except queue.Full:
+            self.stats["dropped_queue_full"] += 1
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            try:
+                if batch:
+                    self._write(batch)
+                self._housekeeping()
+            except Exception:  # one bad batch must not end the ingest
+                self.stats["batch_errors"] += 1
+                log.exception("mqtt ingest: a batch of %d message(s) failed", len(batch))
+        rest = self._take_batch(wait=False)
+        if rest:
+            with contextlib.suppress(Exception):
+                self._write(rest)
+
+    def _take_batch(self, wait: bool = True) -> list[tuple[str, str, bytes, datetime]]:
+        batch: list[tuple[str, str, bytes, datetime]] = []
+        deadline = time.monotonic() + self.batch_interval_s
+        while len(batch) < self.batch_max:
+            left = deadline - time.monotonic()
+            try:
+                if wait and left > 0:
+                    batch.append(self._queue.get(timeout=left))
+                else:
+                    batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _known_devices(self) -> set[str]:
+        tokens = self.state.device_tokens
+        if tokens is not self._tokens_seen:
+            self._tokens_seen = tokens
+            self._known = set(tokens.values())
+        return self._known
+
+    def _write(self, batch: list[tuple[str, str, bytes, datetime]]) -> None:
+        health = dict(self._health)
+        known = self._known_devices()
+        statuses: list[tuple[str, int, str, str]] = []
+        beats: list[tuple[str, str, dict[str, Any], float | None]] = []
+        for kind, device_id, raw, at in batch:
+            if device_id not in known:  # revoked, or not enrolled
+                self.stats["dropped_unknown_device"] += 1
+                continue
+            h = health.get(device_id) or DeviceHealth(device_id)
+            try:
+                payload = topics.decode(raw)
+                if kind == "status":
+                    topics.check_status(payload)
+                elif kind == "heartbeat":
+                    topics.check_heartbeat(payload)
+                else:
+                    self.stats["dropped_topic"] += 1
+                    continue
+            except topics.PayloadError as e:
+                self.stats["dropped_malformed"] += 1
+                log.warning("mqtt ingest: dropped a %s from %s: %s", kind, device_id, e)
+                continue
+            if kind == "status":
+                new = apply_status(h, payload["state"], payload["session"], at)
+                if new is None:
+                    self.stats["ignored_old_session"] += 1
+                    continue
+                health[device_id] = new
+                statuses.append((device_id, new.session, payload["state"], format_time(at)))
+                self.stats["statuses"] += 1
+            else:
+                interval = payload.get("interval_s")
+                if not isinstance(interval, int | float) or isinstance(interval, bool):
+                    interval = None
+                health[device_id] = apply_heartbeat(h, payload, at, interval)
+                beats.append((device_id, format_time(at), payload, interval))
+        if statuses or beats:
+            self.fleet.write_health(statuses, beats)
+            self.stats["heartbeats_stored"] += len(beats)
+        self._health = health
+
+    def _housekeeping(self) -> None:
+        self._sync_new_manifests()
+        now_m = time.monotonic()
+        if now_m < self._next_housekeeping:
+            return
+        self._next_housekeeping = now_m + _HOUSEKEEPING_EVERY_S
+        now = self.clock()
+        if self._connected.is_set():
+            self._clear_expired_alerts(now)
+        if now_m >= self._next_prune:
+            self._next_prune = now_m + _PRUNE_EVERY_S
+            self.fleet.prune_heartbeats(format_time(now - timedelta(days=HISTORY_DAYS)))
+
+    def _sync_new_manifests(self) -> None:
+        """Wake every device whose manifest just changed: it fetches now, not at its next poll."""
+        manifests = self.state.manifests
+        if manifests is self._manifests_seen:
+            return
+        self._manifests_seen = manifests
+        changed = [d for d, m in manifests.items() if m.version > self._versions.get(d, 0)]
+        self._versions = {d: m.version for d, m in manifests.items()}
+        if not changed or not self._connected.is_set():
+            return
+        now = self.clock()
+        for device_id in changed:
+            self.send_command(device_id, "sync", now)
+        log.info("mqtt ingest: sync sent to %d device(s) after a publish", len(changed))
+
+    def _clear_expired_alerts(self, now: datetime) -> None:
+        limit = format_time(now)
+        for site_id, row in self.fleet.current_alerts().items():
+            if row["expires_at"] <= limit and site_id not in self._cleared:
+                # Only the retained copy goes; devices drop the alert at its expiry themselves.
+                self.client.publish(topics.alert_topic(site_id), b"", qos=1, retain=True)
+                self._cleared.add(site_id)

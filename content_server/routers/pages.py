@@ -1,0 +1,137 @@
+"""``/api/v1/pages``: kiosk pages, a tree (category → page) per site, per-language variants.
+
+Touch kiosks browse them; they go into the ``pages`` list of the manifests
+of the site and the sites below it (shape in ``publishing.py`` and
+docs/api.md) with the next publish: ``POST /pages/publish?site_id=…`` signs
+new manifests for those devices at once. Writes need ``editor``; every
+write is audited. A page's parent must be a category of the same site.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from signage_core.timefmt import format_time
+
+from ..access import Audit, EditorUser, ScopedPage, UserScope, client_address
+from ..deps import State
+from ..drafts import check_language
+from ..errors import ConflictError, InvalidInputError
+from ..fonts import coverage, describe
+from ..models import descendants
+from ..publishing import publish
+from ..schemas_admin import ID, PageIn, PageOut, PublishOut
+
+router = APIRouter(prefix="/pages", tags=["pages"])
+
+
+def _check(body: PageIn, state: State, scope: UserScope) -> dict[str, Any]:
+    scope.check_site(body.site_id)
+    pages = {p["id"]: p for p in state.store.pages()}
+    if body.parent_id is not None:
+        parent = pages.get(body.parent_id)
+        if parent is None or parent["site_id"] != body.site_id or parent["kind"] != "category":
+            raise InvalidInputError(
+                f"parent {body.parent_id!r} is not a category of site {body.site_id}"
+            )
+        if body.kind == "category":
+            raise InvalidInputError("a category sits at the top level; give parent_id null")
+    fonts = coverage(state.settings.fonts_dir)
+    for code, v in body.variants.items():
+        check_language(code, f"page {body.id}")
+        if v.image is not None and state.store.asset(v.image) is None:
+            raise InvalidInputError(f"page {body.id}, {code}: image {v.image[:12]}… is not stored")
+        missing = fonts.missing(v.title + v.body)
+        if missing:
+            chars = ", ".join(describe(c) for c in missing)
+            raise InvalidInputError(
+                f"page {body.id}, {code}: {chars} cannot be drawn by the device fonts"
+            )
+    variants = {c: v.model_dump(exclude_none=True) for c, v in body.variants.items()}
+    return {**body.model_dump(exclude={"variants"}), "variants": variants}
+
+
+def _out(p: dict[str, Any]) -> PageOut:
+    return PageOut(**p)
+
+
+@router.get("", summary="Kiosk pages of the sites you manage")
+def list_pages(
+    scope: UserScope, state: State, site_id: Annotated[str | None, Query(pattern=ID)] = None
+) -> list[PageOut]:
+    return [
+        _out(p)
+        for p in state.store.pages()
+        if p["site_id"] in scope.ids and (site_id is None or p["site_id"] == site_id)
+    ]
+
+
+@router.post("", status_code=201, summary="Create a kiosk page or category")
+def create_page(
+    body: PageIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
+) -> PageOut:
+    page = _check(body, state, scope)
+    if any(p["id"] == body.id for p in state.store.pages()):
+        raise ConflictError(f"a page {body.id!r} exists already; choose another id")
+    state.store.put_page(page, format_time(state.clock()))
+    audit("create page", f"page {body.id}", {"site_id": body.site_id})
+    return _out(next(p for p in state.store.pages() if p["id"] == body.id))
+
+
+@router.get("/{page_id}", summary="A kiosk page")
+def get_page(page: ScopedPage) -> PageOut:
+    return _out(page)
+
+
+@router.put("/{page_id}", summary="Replace a kiosk page")
+def put_page(
+    page: ScopedPage, body: PageIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
+) -> PageOut:
+    if body.id != page["id"]:
+        raise InvalidInputError("the id in the body differs from the one in the address")
+    state.store.put_page(_check(body, state, scope), format_time(state.clock()))
+    audit("edit page", f"page {body.id}", {"site_id": body.site_id})
+    return _out(next(p for p in state.store.pages() if p["id"] == body.id))
+
+
+@router.delete("/{page_id}", status_code=204, summary="Delete a kiosk page")
+def delete_page(page: ScopedPage, _: EditorUser, state: State, audit: Audit) -> Response:
+    if any(p["parent_id"] == page["id"] for p in state.store.pages()):
+        raise ConflictError(f"category {page['id']} still holds pages; delete or move them first")
+    state.store.delete_page(page["id"])
+    audit("delete page", f"page {page['id']}")
+    return Response(status_code=204)
+
+
+@router.post("/publish", summary="Sign new manifests with the current pages of a site")
+def publish_pages(
+    site_id: Annotated[str, Query(pattern=ID)],
+    user: EditorUser,
+    scope: UserScope,
+    state: State,
+    request: Request,
+) -> PublishOut:
+    scope.check_site(site_id)
+    affected = descendants(site_id, scope.sites)
+    devices = [d.id for d in state.store.devices() if d.site_id in affected]
+    result = publish(
+        state.store,
+        state.keys,
+        state.clock(),
+        timedelta(days=state.settings.manifest_ttl_days),
+        user=user.username,
+        address=client_address(request),
+        reason=f"pages of site {site_id}",
+        device_ids=devices,
+    )
+    state.remember(result)
+    return PublishOut(
+        playlist_id="",
+        revision=0,
+        version=result.version,
+        devices=[m.device_id for m in result.manifests],
+        warnings=[],
+    )
