@@ -33,6 +33,9 @@ HEARTBEAT_FIELDS = (
     "sync",
     "clock_skew_s",
 )
+# Sent by current devices, not required of older ones: the heartbeat interval the
+# server's stale/offline rules use, and the alerts on show / refused.
+HEARTBEAT_OPTIONAL = ("interval_s", "alerts")
 
 
 class PayloadError(ValueError):
