@@ -13,7 +13,9 @@ from pathlib import Path
 
 from signage_core.manifest import Manifest
 
-SYNC_STATES = ("idle", "syncing", "offline", "error")
+# idle: nothing left to do; waiting: large media wait for the download window;
+# disk_full: no room (disk or cache_quota_bytes), retried on the next pass.
+SYNC_STATES = ("idle", "syncing", "waiting", "offline", "error", "disk_full")
 
 
 @dataclass(frozen=True)
@@ -44,4 +46,9 @@ class SyncStatus:
     bytes_total: int = 0
     files_done: int = 0
     files_total: int = 0
+    files_failed: int = 0  # assets of this pass that failed (retried on the next pass)
+    deferred_files: int = 0  # large assets waiting for the download window
+    deferred_bytes: int = 0
+    corrupt_found: int = 0  # cached files found corrupt (deleted, fetched again) since start
+    last_corrupt: str | None = None  # sha256 of the last one, for the report
     clock_skew_s: int | None = None  # device clock minus the server's Date

@@ -5,8 +5,9 @@
     ├── DownloadError       the server could not be reached, or answered with an error;
     │                       ``status`` is the HTTP status, or None when no answer came
     ├── CacheError          the asset cache cannot store a file
-    │   └── IntegrityError  the bytes received are not the asset the manifest names
-    │                       (too many bytes, or the wrong sha256)
+    │   ├── IntegrityError  the bytes received are not the asset the manifest names
+    │   │                   (too many bytes, or the wrong sha256)
+    │   └── DiskFullError   no room: the disk is full (ENOSPC) or the cache quota is reached
     ├── StateError          trust state on disk cannot be written
     └── RecordsError        the proof-of-play queue cannot be read or written
 
@@ -46,6 +47,10 @@ class CacheError(DeviceRuntimeError):
 
 
 class IntegrityError(CacheError):
+    pass
+
+
+class DiskFullError(CacheError):
     pass
 
 

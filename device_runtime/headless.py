@@ -3,7 +3,8 @@
 ``run_headless(settings)`` starts a ``Runtime``, logs to stderr what it does
 (manifests accepted or refused and why, assets downloaded, heartbeats), and
 stops cleanly on SIGTERM or SIGINT: the MQTT status turns "offline" and an
-interrupted download resumes on the next start.
+interrupted download resumes on the next start. The server's ``restart``
+command stops it the same way, with exit code ``RESTART_EXIT_CODE`` (75).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import threading
 from types import FrameType
 
+from .commands import RESTART_EXIT_CODE
 from .errors import DeviceRuntimeError
 from .runtime import Runtime
 from .settings import DeviceSettings
@@ -43,6 +45,7 @@ def run_headless(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     runtime = Runtime(settings, app_name=app_name, app_version=app_version)
+    runtime.commands.add_restart_listener(done.set)  # the server's `restart` command
     try:
         try:
             runtime.start()
@@ -65,5 +68,8 @@ def run_headless(
         runtime.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
+    if runtime.commands.restart_requested.is_set():
+        log.info("headless: stopped for a restart (exit %d)", RESTART_EXIT_CODE)
+        return RESTART_EXIT_CODE
     log.info("headless: stopped")
     return 0

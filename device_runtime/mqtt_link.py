@@ -1,7 +1,8 @@
 """The device's live link to Mosquitto: status, heartbeats, and wake-up commands.
 
     connect ─▶ retained {"state": "online", "session": n} on .../status
-            ─▶ subscribe .../cmd
+            ─▶ subscribe .../cmd, and signage/v1/sites/<s>/alert for the device's
+               site and every site above it (``set_alert_sites``; retained)
             ─▶ heartbeat on .../heartbeat every ``heartbeat_interval_s``, and at once
                after the first sync pass, on reconnects and when new content plays
     lost    ─▶ the broker publishes the will: retained "offline" (set before connecting)
@@ -57,6 +58,7 @@ class MqttLink:
         heartbeat: Callable[[], dict[str, Any]],
         on_command: Callable[[dict[str, Any]], None],
         on_connected: Callable[[], None] = lambda: None,
+        on_alert: Callable[[str, bytes], object] = lambda site, raw: None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.settings = settings
@@ -65,7 +67,10 @@ class MqttLink:
         self.heartbeat = heartbeat
         self.on_command = on_command
         self.on_connected = on_connected
+        self.on_alert = on_alert
         self.clock = clock
+        self._alert_sites: tuple[str, ...] = ()
+        self._sites_lock = threading.Lock()
         self.session = 0
         self.seq = 0
         self._session_used = False
@@ -157,7 +162,10 @@ class MqttLink:
         client.publish(
             topics.status_topic(self.device_id), self._status("online"), qos=1, retain=True
         )
-        client.subscribe(topics.cmd_topic(self.device_id), qos=1)
+        with self._sites_lock:
+            wanted = [(topics.cmd_topic(self.device_id), 1)]
+            wanted += [(topics.alert_topic(s), 1) for s in self._alert_sites]
+            client.subscribe(wanted)
         self._connected.set()
         if self._ready.is_set():
             self._beat_now.set()
@@ -175,7 +183,27 @@ class MqttLink:
         if not self._stopping.is_set():
             log.warning("mqtt: disconnected (%s); reconnecting", reason_code)
 
+    def set_alert_sites(self, sites: tuple[str, ...]) -> None:
+        """Follow the alert topics of these sites (from any thread); resubscribes if connected."""
+        with self._sites_lock:
+            old, self._alert_sites = self._alert_sites, tuple(sites)
+            if old == self._alert_sites or not self._connected.is_set():
+                return
+            gone = [topics.alert_topic(s) for s in old if s not in self._alert_sites]
+            new = [(topics.alert_topic(s), 1) for s in self._alert_sites if s not in old]
+            if gone:
+                self.client.unsubscribe(gone)
+            if new:
+                self.client.subscribe(new)
+
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        parts = msg.topic.split("/")
+        if len(parts) == 5 and parts[2] == "sites" and parts[4] == "alert":
+            if parts[3] in self._alert_sites:
+                self.on_alert(parts[3], bytes(msg.payload))
+            return
+        if msg.topic != topics.cmd_topic(self.device_id):
+            return
         if msg.retain:  # a command is for now, never a stale retained one
             return
         try:
@@ -223,7 +251,12 @@ class MqttLink:
             log.exception("mqtt: cannot build the heartbeat")
             return
         self.seq += 1
-        payload = {"seq": self.seq, "ts": format_time(self.clock()), **body}
+        payload = {
+            "seq": self.seq,
+            "ts": format_time(self.clock()),
+            "interval_s": self.settings.heartbeat_interval_s,
+            **body,
+        }
         self.client.publish(topics.heartbeat_topic(self.device_id), topics.encode(payload), qos=0)
         log.info(
             "mqtt: heartbeat %d (manifest %s, sync %s)",

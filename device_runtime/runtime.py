@@ -9,6 +9,9 @@
     rt.record_play(...) # proof of play, durable before it returns
     rt.status()         # SyncStatus snapshot
     rt.sync_now()       # wake the worker
+    rt.alerts           # signed emergency alerts to show now (most severe first)
+    rt.add_alert_listener(cb)  # cb(alerts) from paho's or the worker thread
+    rt.commands         # screenshot_provider, restart_requested (see commands.py)
     rt.stop()
 
 Threads: the caller's (the Kivy main thread) only reads snapshots and queues
@@ -29,9 +32,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from signage_core.alert import Alert
 from signage_core.timefmt import format_time
 
+from .alerts import AlertKeeper
 from .cache import AssetCache
+from .commands import CommandHandler
 from .content import Content, SyncStatus
 from .errors import DeviceRuntimeError
 from .fetcher import Fetcher, HttpFetcher
@@ -40,6 +46,7 @@ from .records import RecordQueue
 from .settings import DeviceSettings
 from .state import SessionCounter, TrustState
 from .syncer import Syncer, utc_now
+from .verifier import CacheVerifier
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,9 @@ class Runtime:
         self.syncer: Syncer | None = None
         self.records: RecordQueue | None = None
         self.link: MqttLink | None = None
+        self.alert_keeper = AlertKeeper(settings.trusted_key_map, clock)
+        self.commands = CommandHandler(settings, sync_now=self.sync_now)
+        self.verifier: CacheVerifier | None = None
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -93,13 +103,21 @@ class Runtime:
             cache=self.cache,
             trust=trust,
             quota_bytes=s.cache_quota_bytes,
+            download_window=s.download_window,
+            large_asset_bytes=s.large_asset_bytes,
+            attempts=s.download_attempts,
             clock=self.clock,
+            sleep=self._stop.wait,
             on_new=self._notify,
             should_stop=self._stop.is_set,
         )
         self.syncer.load()
+        if self.syncer.current is not None:
+            self.alert_keeper.offer_manifest(self.syncer.current.manifest)
         self._worker = threading.Thread(target=self._work, name="sync-worker", daemon=True)
         self._worker.start()
+        self.verifier = CacheVerifier(self.syncer, s.verify_interval_s, self.sync_now, self._stop)
+        self.verifier.start()
         if self.enable_mqtt:
             self.link = MqttLink(
                 s,
@@ -107,8 +125,10 @@ class Runtime:
                 heartbeat=self.heartbeat,
                 on_command=self._on_command,
                 on_connected=self._on_mqtt_connected,
+                on_alert=self.alert_keeper.offer_mqtt,
                 clock=self.clock,
             )
+            self.link.set_alert_sites(self.alert_keeper.sites)
             self.link.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -117,6 +137,8 @@ class Runtime:
         self._wake.set()
         if self._worker is not None:
             self._worker.join(timeout)
+        if self.verifier is not None:
+            self.verifier.join(timeout)
         if self.link is not None:
             self.link.stop()
             self.link = None
@@ -135,6 +157,13 @@ class Runtime:
 
     def add_listener(self, cb: Listener) -> None:
         self._listeners.append(cb)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return self.alert_keeper.showing()
+
+    def add_alert_listener(self, cb: Callable[[list[Alert]], None]) -> None:
+        self.alert_keeper.add_listener(cb)
 
     def sync_now(self) -> None:
         self._wake.set()
@@ -215,12 +244,15 @@ class Runtime:
                 "last_error": last_error,
             },
             "clock_skew_s": status.clock_skew_s,
+            "alerts": self.alert_keeper.report(),
         }
 
     # -- the worker ------------------------------------------------------------------------
 
     def _notify(self, content: Content) -> None:
+        self.alert_keeper.offer_manifest(content.manifest)
         if self.link is not None:
+            self.link.set_alert_sites(self.alert_keeper.sites)
             self.link.beat_soon()  # the server learns the new version without waiting
         for cb in list(self._listeners):
             try:
@@ -229,8 +261,7 @@ class Runtime:
                 log.exception("a content listener failed")
 
     def _on_command(self, payload: dict[str, Any]) -> None:
-        if payload.get("cmd") == "sync":
-            self.sync_now()
+        self.commands(payload)
 
     def _on_mqtt_connected(self) -> None:
         if self.status().state == "offline":
@@ -243,12 +274,7 @@ class Runtime:
 
     def _work(self) -> None:
         assert self.cache is not None and self.syncer is not None
-        try:
-            removed = self.cache.verify_all()
-            if removed:
-                log.warning("cache: removed %d bad file(s): %s", len(removed), ", ".join(removed))
-        except (OSError, DeviceRuntimeError) as e:
-            log.error("cache: cannot verify the cache: %s", e)
+        self.syncer.verify_cache()  # full speed on start; the verifier thread rehashes later
         failures = 0
         while not self._stop.is_set():
             self._wake.clear()

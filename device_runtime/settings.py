@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from signage_core import topics
 from signage_core.signing import PublicKey
+from signage_core.sync import DownloadWindow
 
 from .errors import SettingsError
 
@@ -38,6 +39,10 @@ class DeviceSettings:
     bandwidth_limit_bps: int | None = None
     cache_quota_bytes: int | None = None
     mqtt_keepalive_s: int = 60
+    download_window: DownloadWindow | None = None  # local time, e.g. 22:00-05:00
+    large_asset_bytes: int = 20_000_000  # assets larger than this wait for the window
+    download_attempts: int = 3  # tries per asset in one pass, with backoff and jitter
+    verify_interval_s: float = 86400.0  # background re-hash of the cache
 
     @property
     def trusted_key_map(self) -> dict[str, PublicKey]:
@@ -141,6 +146,19 @@ def settings_from_mapping(
     for key in ("bandwidth_limit_bps", "cache_quota_bytes", "mqtt_keepalive_s"):
         if key in data:
             optional[key] = _number(key, data[key], source, integer=True)
+    for key in ("large_asset_bytes", "download_attempts"):
+        if key in data:
+            optional[key] = _number(key, data[key], source, integer=True)
+    if "verify_interval_s" in data:
+        optional["verify_interval_s"] = _number(
+            "verify_interval_s", data["verify_interval_s"], source, integer=False
+        )
+    if "download_window" in data:
+        try:
+            window = _str("download_window", data["download_window"], source)
+            optional["download_window"] = DownloadWindow.parse(window)
+        except ValueError as e:
+            raise SettingsError(f"{source}: 'download_window': {e}") from e
 
     return DeviceSettings(
         device_id=device_id,

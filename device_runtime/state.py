@@ -2,7 +2,13 @@
 
     state/manifest.json   the last good signed envelope, byte for byte as received
     state/trust.json      {"held_version", "newest_issued_at", "server_date", "etag"}
+    state/keys.json       {"learned": ["<keyid>:<base64>", ...]}: keys a rotation taught
     state/session.json    {"session": n}: the MQTT session counter
+
+The keys trusted are those provisioned in the config plus those learned from
+a key rotation (``signage_core.trust.rotated_keys``); ``learn_keys`` keeps the
+learned set on disk so a manifest signed only by the new key verifies after a
+reboot.
 
 Every file is written atomically (temp file, fsync, rename, folder fsync). On
 start ``TrustState.load`` re-verifies the stored envelope with
@@ -115,13 +121,49 @@ class TrustState:
     def __init__(self, state_dir: Path, device_id: str, trusted_keys: dict[str, PublicKey]) -> None:
         self.dir = state_dir
         self.device_id = device_id
-        self.trusted_keys = trusted_keys
+        self.provisioned = dict(trusted_keys)
+        self.learned: dict[str, PublicKey] = {}
         self.record = TrustRecord()
         self._persisted_date: datetime | None = None
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StateError(f"cannot create the state folder {state_dir}: {e}") from e
+
+    @property
+    def trusted_keys(self) -> dict[str, PublicKey]:
+        return {**self.learned, **self.provisioned}
+
+    @property
+    def keys_path(self) -> Path:
+        return self.dir / "keys.json"
+
+    def _load_keys(self, problems: list[str]) -> None:
+        self.learned = {}
+        try:
+            doc = json.loads(self.keys_path.read_bytes())
+            for spec in doc["learned"]:
+                key = PublicKey.parse(spec)
+                self.learned[key.keyid] = key
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            problems.append(f"keys.json is unreadable and was ignored: {e!r}")
+            self.learned = {}
+
+    def learn_keys(self, keys: dict[str, PublicKey]) -> None:
+        """Trust ``keys`` (from an accepted rotation) from now on, beside the provisioned ones."""
+        learned = {k: v for k, v in keys.items() if k not in self.provisioned}
+        if learned == self.learned:
+            return
+        added = sorted(set(learned) - set(self.learned))
+        retired = sorted(set(self.learned) - set(learned))
+        doc = {"learned": [k.spec() for _, k in sorted(learned.items())]}
+        atomic_write(self.keys_path, json.dumps(doc, indent=2).encode("utf-8") + b"\n")
+        self.learned = learned
+        log.warning(
+            "state: signing keys learned %s, retired %s", added or "none", retired or "none"
+        )
 
     @property
     def manifest_path(self) -> Path:
@@ -138,6 +180,7 @@ class TrustState:
     def load(self, device_clock: datetime) -> LoadedState:
         """Read and re-verify the last good manifest; report, never raise, what is wrong."""
         problems: list[str] = []
+        self._load_keys(problems)
         try:
             self.record = TrustRecord.from_json(self.trust_path.read_bytes())
         except FileNotFoundError:

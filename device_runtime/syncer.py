@@ -6,8 +6,11 @@
     accept_manifest (trusted time) ── refused ──▶ keep the last good one, report why
         │
         ▼
-    download every missing asset (one failing does not stop the others)
-        │ all verified in the cache            │ some failed
+    download every missing asset, smallest first, each tried up to ``attempts``
+    times with exponential backoff and jitter (one failing does not stop the
+    others; a link that is down ends the pass; large media may wait for the
+    download window while something plays)
+        │ all verified in the cache            │ some failed, deferred, disk full
         ▼                                      ▼
     store as last good, switch, notify      keep playing the current one, retry next pass
 
@@ -16,26 +19,40 @@ names is verified in the cache. An asset is deleted only when neither the
 manifest playing nor the one being fetched needs it: the assets of the one
 replaced go on the next pass, once the screen has switched. The loop, its
 timing and its thread are ``runtime.py``'s.
+
+A manifest that lists ``keys`` (a key rotation) teaches the device the keys
+``signage_core.trust.rotated_keys`` allows, kept in ``state/keys.json``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from signage_core.errors import RefusedError
 from signage_core.manifest import Manifest
-from signage_core.sync import plan
-from signage_core.trust import TrustContext, accept_manifest
+from signage_core.schedule import DEFAULT_TIMEZONE
+from signage_core.sync import DownloadWindow, in_window, plan
+from signage_core.trust import TrustContext, accept_manifest, rotated_keys
 
 from .cache import AssetCache
 from .content import Content, SyncStatus
-from .errors import CacheError, DeviceRuntimeError, DownloadError
+from .errors import (
+    CacheError,
+    DeviceRuntimeError,
+    DiskFullError,
+    DownloadError,
+    IntegrityError,
+    StateError,
+)
 from .fetcher import Fetcher
 from .state import TrustState
 
@@ -44,6 +61,20 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _retryable(e: DeviceRuntimeError) -> bool:
+    """Worth another try in this pass: a cut link, a server error, bytes spoiled on the way."""
+    if isinstance(e, DownloadError):
+        return e.status is None or e.status >= 500 or e.status in (408, 429)
+    return isinstance(e, IntegrityError)
+
+
+def backoff_s(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """The wait before try ``attempt + 1``: doubling from ``base_s`` up to ``cap_s``,
+    with "equal jitter" (half fixed, half random) so a fleet does not retry in step."""
+    delay = min(cap_s, base_s * 2 ** max(attempt - 1, 0))
+    return float(delay / 2 + rng.uniform(0, delay / 2))
 
 
 class Syncer:
@@ -55,7 +86,13 @@ class Syncer:
         cache: AssetCache,
         trust: TrustState,
         quota_bytes: int | None = None,
+        download_window: DownloadWindow | None = None,
+        large_asset_bytes: int = 20_000_000,
+        attempts: int = 3,
+        retry_base_s: float = 2.0,
+        retry_cap_s: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], object] = time.sleep,
         on_new: Callable[[Content], None] = lambda c: None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
@@ -64,13 +101,20 @@ class Syncer:
         self.cache = cache
         self.trust = trust
         self.quota_bytes = quota_bytes
+        self.download_window = download_window
+        self.large_asset_bytes = large_asset_bytes
+        self.attempts = max(1, attempts)
+        self.retry_base_s = retry_base_s
+        self.retry_cap_s = retry_cap_s
         self.clock = clock
+        self.sleep = sleep
         self.on_new = on_new
         self.should_stop = should_stop
         self.current: Content | None = None
         self.newest: Manifest | None = None  # the newest accepted, complete or not
         self._status = SyncStatus()
         self._lock = threading.Lock()
+        self._rng = random.Random()
 
     # -- status, read from any thread --------------------------------------------------
 
@@ -82,11 +126,6 @@ class Syncer:
     def _update(self, **changes: object) -> None:
         with self._lock:
             self._status = replace(self._status, **changes)  # type: ignore[arg-type]
-
-    def _progress(self, n: int) -> None:
-        with self._lock:
-            s = self._status
-            self._status = replace(s, bytes_done=s.bytes_done + n)
 
     # -- start ---------------------------------------------------------------------------
 
@@ -111,13 +150,50 @@ class Syncer:
         self.newest = m
         return self.current
 
+    def verify_cache(
+        self,
+        pause: Callable[[], None] = lambda: None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> list[str]:
+        """Re-hash the cache (see ``AssetCache.verify_all``); count and report what was bad."""
+        try:
+            removed = self.cache.verify_all(pause=pause, should_stop=should_stop)
+        except (OSError, DeviceRuntimeError) as e:
+            log.error("cache: cannot verify the cache: %s", e)
+            return []
+        corrupt = [name for name in removed if len(name) == 64]
+        if corrupt:
+            log.warning(
+                "cache: %d corrupt file(s) deleted, to be fetched again: %s",
+                len(corrupt),
+                ", ".join(c[:12] for c in corrupt),
+            )
+            with self._lock:
+                s = self._status
+                self._status = replace(
+                    s, corrupt_found=s.corrupt_found + len(corrupt), last_corrupt=corrupt[-1]
+                )
+        return removed
+
     # -- one pass ------------------------------------------------------------------------
 
     def run_once(self) -> SyncStatus:
         """Run one pass; every failure is recorded in the status, none is raised."""
-        self._update(state="syncing", bytes_done=0, bytes_total=0, files_done=0, files_total=0)
+        self._update(
+            state="syncing",
+            bytes_done=0,
+            bytes_total=0,
+            files_done=0,
+            files_total=0,
+            files_failed=0,
+            deferred_files=0,
+            deferred_bytes=0,
+        )
         try:
             self._pass()
+        except DiskFullError as e:
+            log.warning("sync: %s", e)
+            self._update(state="disk_full", last_error=f"disk_full: {e}", offline_since=None)
         except DeviceRuntimeError as e:
             self._fail(e)
         except Exception as e:  # a bug must not end the worker: report it and go on
@@ -139,7 +215,10 @@ class Syncer:
                 refused_reason=reason,
             )
 
-    def _ok(self) -> None:
+    def _ok(self, complete: bool = True) -> None:
+        if not complete:  # large media wait for the download window
+            self._update(state="waiting", last_error=None, offline_since=None, refused_reason=None)
+            return
         self._update(
             state="idle",
             last_ok=self.clock(),
@@ -157,8 +236,7 @@ class Syncer:
             self.trust.note_time(server_date=response.server_date)
             self._update(clock_skew_s=round((now - response.server_date).total_seconds()))
         if response.status == 304 and current is not None:
-            self._complete(current.manifest)
-            self._ok()
+            self._ok(self._complete(current.manifest, defer=False))
             return
         try:
             envelope = json.loads(response.body)
@@ -177,15 +255,18 @@ class Syncer:
             self._fail(DeviceRuntimeError(f"manifest refused ({e.reason}): {e}{held}"), e.reason)
             return
         self.trust.note_time(issued_at=manifest.issued_at)
+        self._learn_keys(envelope)
         if current is not None and manifest.signed == current.manifest.signed:
             if response.etag != self.trust.record.etag:
                 self.trust.store_manifest(response.body, manifest, response.etag)
-            self._complete(manifest)
-            self._ok()
+            self._ok(self._complete(manifest, defer=False))
             return
         log.info("sync: manifest version %d accepted", manifest.version)
         self.newest = manifest
-        self._complete(manifest)  # raises unless every asset is verified in the cache
+        # Raises unless every asset is verified in the cache; False: some wait for the window.
+        if not self._complete(manifest, defer=current is not None):
+            self._ok(complete=False)
+            return
         self.trust.store_manifest(response.body, manifest, response.etag)
         content = Content(manifest, self.cache.root, expired=False)
         self.current = content
@@ -194,61 +275,113 @@ class Syncer:
         self.on_new(content)
         # The old manifest's assets stay until the next pass: the screen may show one now.
 
-    def _complete(self, manifest: Manifest) -> None:
-        """Fetch what ``manifest`` lacks; raise unless every asset is then in the cache.
+    def _learn_keys(self, envelope: dict[str, object]) -> None:
+        keys = rotated_keys(envelope, self.trust.trusted_keys)
+        if keys is None:
+            return
+        try:
+            self.trust.learn_keys(keys)
+        except StateError as e:  # the next manifest teaches them again
+            log.warning("sync: %s", e)
 
-        Before fetching, delete what neither ``manifest`` nor the current one needs.
+    def _defer_over(self, manifest: Manifest) -> int | None:
+        """The size above which assets wait now, or None outside of any window rule."""
+        if self.download_window is None:
+            return None
+        try:
+            zone = ZoneInfo(manifest.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo(DEFAULT_TIMEZONE)
+        local = self.trust.trusted_now(self.clock()).astimezone(zone)
+        return None if in_window(self.download_window, local) else self.large_asset_bytes
+
+    def _complete(self, manifest: Manifest, *, defer: bool) -> bool:
+        """Fetch what ``manifest`` lacks; True once every asset is in the cache.
+
+        False when only large assets remain and they wait for the download
+        window (``defer``: something else plays meanwhile). Raise when an asset
+        failed. Before fetching, delete what neither ``manifest`` nor the
+        current one needs.
         """
         keep = self.current.manifest.asset_hashes() if self.current is not None else set()
         self._collect(manifest, keep)
         self.cache.prune_parts(manifest.asset_hashes())
         sizes = {sha: int(meta["size"]) for sha, meta in manifest.assets.items()}
-        # A file removed by verify_all() or by hand is fetched again under its name.
+        # A file removed by verify_cache() or by hand is fetched again under its name.
         for sha in self.cache.missing(sizes) & self.cache.hashes():
             self.cache.delete([sha])
-        p = plan(self.cache.hashes(), manifest, keep)
-        if p.complete:
-            return
-        self._check_space(p.download_bytes)
+        p = plan(self.cache.hashes(), manifest, keep, self._defer_over(manifest) if defer else None)
+        self._update(deferred_files=len(p.deferred), deferred_bytes=p.deferred_bytes)
+        if p.deferred:
+            log.info(
+                "sync: %d large asset(s), %d bytes, wait for the download window %s",
+                len(p.deferred),
+                p.deferred_bytes,
+                self.download_window,
+            )
+        if not p.downloads:
+            return p.complete
+        self._check_space(p.download_bytes + p.deferred_bytes)
         self._update(files_total=len(p.downloads), bytes_total=p.download_bytes)
         failures: list[str] = []
         offline: DownloadError | None = None
+        done = 0
         for sha in p.downloads:
             if self.should_stop():
                 raise DownloadError("sync stopped: the runtime is shutting down")
             try:
-                self.cache.download(
-                    self.fetcher,
-                    sha,
-                    sizes[sha],
-                    should_stop=self.should_stop,
-                    progress=self._progress,
-                )
-            except DownloadError as e:
+                self._fetch(sha, sizes[sha], done)
+            except (DownloadError, CacheError) as e:  # DiskFullError goes up: nothing fits
+                if isinstance(e, DiskFullError):
+                    raise
                 failures.append(str(e))
-                offline = offline or (e if e.offline else None)
-                log.warning("sync: %s", e)
+                self._update(files_failed=len(failures))
+                if isinstance(e, DownloadError) and e.offline:
+                    offline = e
+                    break  # the link is down: the others would fail the same way
                 continue
-            except CacheError as e:  # IntegrityError included: the bytes were wrong
-                failures.append(str(e))
-                log.warning("sync: %s", e)
-                continue
+            done += sizes[sha]
             log.info("sync: asset %s downloaded (%d bytes)", sha[:12], sizes[sha])
             with self._lock:
-                self._status = replace(self._status, files_done=self._status.files_done + 1)
+                self._status = replace(
+                    self._status, files_done=self._status.files_done + 1, bytes_done=done
+                )
         if not failures:
-            return
+            return p.complete or not self.cache.missing(sizes)
         message = (
             f"{len(failures)} of {len(p.downloads)} asset(s) of manifest {manifest.version} "
             f"failed; it will play once all are here. First: {failures[0]}"
         )
         raise DownloadError(message) if offline else DeviceRuntimeError(message)
 
+    def _fetch(self, sha: str, size: int, done_before: int) -> None:
+        """Download one asset, retrying what may pass on a second try."""
+
+        def progress(n: int) -> None:
+            self._update(bytes_done=done_before + n)
+
+        attempt = 1
+        while True:
+            try:
+                self.cache.download(
+                    self.fetcher, sha, size, should_stop=self.should_stop, progress=progress
+                )
+                return
+            except (DownloadError, CacheError) as e:
+                if attempt >= self.attempts or not _retryable(e) or self.should_stop():
+                    raise
+                delay = backoff_s(attempt, self.retry_base_s, self.retry_cap_s, self._rng)
+                log.info("sync: %s; try %d in %.1f s", e, attempt + 1, delay)
+                self.sleep(delay)
+                if self.should_stop():
+                    raise
+                attempt += 1
+
     def _check_space(self, needed: int) -> None:
         if self.quota_bytes is not None:
             used = self.cache.usage().bytes
             if used + needed > self.quota_bytes:
-                raise CacheError(
+                raise DiskFullError(
                     f"the new content needs {needed} more bytes; the cache holds {used} "
                     f"of its {self.quota_bytes}-byte quota (cache_quota_bytes)"
                 )
@@ -257,7 +390,7 @@ class Syncer:
         except OSError:
             return
         if needed > free:
-            raise CacheError(f"the new content needs {needed} bytes; the disk has {free} free")
+            raise DiskFullError(f"the new content needs {needed} bytes; the disk has {free} free")
 
     def _collect(self, manifest: Manifest, keep: set[str]) -> None:
         """Delete cached assets needed by neither ``manifest`` nor ``keep``."""

@@ -10,15 +10,27 @@ A refused manifest raises ``RefusedError`` with a stable ``reason``
 (``unknown_key``, ``bad_signature``, ``malformed``, ``wrong_device``,
 ``rollback``, ``expired``); the caller keeps the last good one. Storing the
 held manifest and reading clocks are the caller's job.
+
+Key rotation (``rotated_keys``): ``signed`` may carry ``"keys": ["<keyid>:<base64>",
+...]``, the server's signing keys from now on. Once the manifest is accepted
+(so a key the device already trusts signed it), each listed key that is already
+trusted or has itself signed this envelope is trusted from then on. A key
+listed but not signing is ignored: the server proves it holds the new private
+key by signing with it, next to the old one. The listed set replaces what was
+learned from earlier manifests (a key left out is retired); keys provisioned in
+the device config are never removed by a manifest.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .canonical import canonical_json
 from .errors import CanonicalFormError, ManifestError, TrustError
 from .manifest import Manifest, parse_manifest
 from .signing import PublicKey, verify_envelope
@@ -59,4 +71,58 @@ def accept_manifest(envelope: Any, ctx: TrustContext) -> Manifest:
         )
     if manifest.is_expired(ctx.trusted_time):
         raise TrustError("expired", f"manifest expired at {signed.get('expires_at')}")
+    listed_keys(signed)  # a malformed key list refuses the whole manifest
     return manifest
+
+
+def listed_keys(signed: Mapping[str, Any]) -> dict[str, PublicKey] | None:
+    """The keys a manifest's ``keys`` field lists, or None when it has none."""
+    specs = signed.get("keys")
+    if specs is None:
+        return None
+    if not isinstance(specs, list) or not specs:
+        raise TrustError("malformed", "'keys' must be a non-empty list of '<keyid>:<key>'")
+    keys: dict[str, PublicKey] = {}
+    for spec in specs:
+        if not isinstance(spec, str):
+            raise TrustError("malformed", f"'keys': {spec!r} is not a key")
+        try:
+            key = PublicKey.parse(spec)
+        except ValueError as e:
+            raise TrustError("malformed", f"'keys': {e}") from e
+        keys[key.keyid] = key
+    return keys
+
+
+def valid_signers(envelope: Mapping[str, Any], keys: Mapping[str, PublicKey]) -> set[str]:
+    """The ids of ``keys`` whose signature on ``envelope["signed"]`` is valid."""
+    data = canonical_json(envelope["signed"])
+    found = set()
+    for entry in envelope.get("signatures", []):
+        if not isinstance(entry, dict):
+            continue
+        key = keys.get(str(entry.get("keyid")))
+        sig = entry.get("sig")
+        if key is None or not isinstance(sig, str):
+            continue
+        try:
+            raw = base64.b64decode(sig, validate=True)
+        except binascii.Error:
+            continue
+        if key.verify(raw, data):
+            found.add(key.keyid)
+    return found
+
+
+def rotated_keys(
+    envelope: Mapping[str, Any], trusted: Mapping[str, PublicKey]
+) -> dict[str, PublicKey] | None:
+    """The keys to trust after ``envelope`` was accepted, or None if it lists none.
+
+    Call only with an envelope ``accept_manifest`` accepted under ``trusted``.
+    """
+    listed = listed_keys(envelope["signed"])
+    if listed is None:
+        return None
+    signers = valid_signers(envelope, listed)
+    return {k: v for k, v in listed.items() if k in trusted or k in signers}

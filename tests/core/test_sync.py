@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from signage_core.manifest import SCHEMA, Manifest, parse_manifest
-from signage_core.sync import plan
+from signage_core.sync import DownloadWindow, in_window, plan
 
 HASHES = [f"{i:064x}" for i in range(12)]
 
@@ -70,3 +74,40 @@ def test_never_deletes_what_the_new_or_the_playing_manifest_needs(
     sizes = [needed[h] for h in p.downloads]
     assert sizes == sorted(sizes)
     assert p.download_bytes == sum(sizes)
+
+
+def test_large_assets_wait_for_the_download_window() -> None:
+    small, big = HASHES[0], HASHES[1]
+    m = manifest({small: 10, big: 10_000})
+
+    p = plan(set(), m, defer_over=1000)
+
+    assert p.downloads == (small,) and p.deferred == (big,)
+    assert (p.download_bytes, p.deferred_bytes) == (10, 10_000)
+    assert not p.complete
+    assert plan({small}, m).downloads == (big,)
+
+
+@pytest.mark.parametrize(
+    ("window", "hhmm", "inside"),
+    [
+        ("22:00-05:00", "23:30", True),
+        ("22:00-05:00", "04:59", True),
+        ("22:00-05:00", "05:00", False),
+        ("22:00-05:00", "12:00", False),
+        ("01:00-03:00", "02:00", True),
+        ("01:00-03:00", "03:00", False),
+        ("20:00-24:00", "23:59", True),
+    ],
+)
+def test_download_window(window: str, hhmm: str, inside: bool) -> None:
+    h, m = map(int, hhmm.split(":"))
+    local = datetime(2026, 11, 26, h, m, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert in_window(DownloadWindow.parse(window), local) is inside
+    assert in_window(None, local)
+
+
+@pytest.mark.parametrize("bad", ["22-05", "25:00-01:00", "10:00-10:00", "", "24:30-01:00"])
+def test_a_bad_download_window_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        DownloadWindow.parse(bad)

@@ -8,7 +8,7 @@ import pytest
 
 from signage_core.errors import RefusedError
 from signage_core.signing import SigningKey, sign_envelope
-from signage_core.trust import TrustContext, accept_manifest, trusted_now
+from signage_core.trust import TrustContext, accept_manifest, rotated_keys, trusted_now
 
 from .manifests import KEY, envelope, signed_manifest
 
@@ -69,3 +69,47 @@ def test_signed_but_malformed_manifest_is_refused() -> None:
 @pytest.mark.parametrize("junk", [None, [], "x", {"signed": {}}, {"signed": 1, "signatures": []}])
 def test_junk_is_refused_as_malformed(junk: object) -> None:
     assert refused(junk, ctx()) == "malformed"
+
+
+def test_replay_attack_old_manifest_reserved_is_refused() -> None:
+    old = envelope(issued_at=T0 - timedelta(days=2), version=2)
+    assert accept_manifest(old, ctx(held=2)).version == 2  # it was good once
+    # The device moved on to version 3; the same old bytes, served again, are refused.
+    assert refused(old, ctx(held=3)) == "rollback"
+
+
+# -- key rotation ---------------------------------------------------------------------------
+
+NEW = SigningKey.from_bytes(bytes(range(1, 33)))
+
+
+def test_key_rotation_manifest_signed_by_both_teaches_the_new_key() -> None:
+    doc = signed_manifest(issued_at=T0)
+    doc["keys"] = [KEY.public.spec(), NEW.public.spec()]
+    env = sign_envelope(doc, [KEY, NEW])
+    accept_manifest(env, ctx())
+
+    learned = rotated_keys(env, {KEY.keyid: KEY.public})
+
+    assert learned == {KEY.keyid: KEY.public, NEW.keyid: NEW.public}
+
+
+def test_key_rotation_a_listed_key_that_did_not_sign_is_not_learned() -> None:
+    doc = signed_manifest(issued_at=T0)
+    doc["keys"] = [KEY.public.spec(), NEW.public.spec()]
+    env = sign_envelope(doc, [KEY])  # no proof that the server holds NEW
+
+    assert rotated_keys(env, {KEY.keyid: KEY.public}) == {KEY.keyid: KEY.public}
+
+
+def test_key_rotation_by_an_unknown_key_is_refused() -> None:
+    doc = signed_manifest(issued_at=T0)
+    doc["keys"] = [NEW.public.spec()]
+    assert refused(sign_envelope(doc, [NEW]), ctx()) == "unknown_key"
+
+
+@pytest.mark.parametrize("keys", [[], "x", ["0011:AAAA"], [1]])
+def test_a_malformed_key_list_is_refused(keys: object) -> None:
+    doc = signed_manifest(issued_at=T0)
+    doc["keys"] = keys
+    assert refused(sign_envelope(doc, [KEY]), ctx()) == "malformed"

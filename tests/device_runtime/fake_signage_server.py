@@ -82,7 +82,8 @@ class FakeServer:
     etag: str | None = None
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[tuple[Any, ...]] = field(default_factory=list)
-    sent_bytes: dict[str, int] = field(default_factory=dict)
+    sent_bytes: dict[str, int] = field(default_factory=dict)  # by the last fetch
+    total_sent: dict[str, int] = field(default_factory=dict)  # by every fetch
     events_status: int = 200
 
     # -- publishing -------------------------------------------------------------------------
@@ -137,6 +138,7 @@ class FakeServer:
             for i in range(start, len(data), self.chunk):
                 piece = data[i : i + self.chunk]
                 self.sent_bytes[sha256] += len(piece)
+                self.total_sent[sha256] = self.total_sent.get(sha256, 0) + len(piece)
                 yield piece
 
         return AssetStream(206 if start else 200, start, len(data) - start, self.date, chunks())

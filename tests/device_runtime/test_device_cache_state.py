@@ -36,12 +36,22 @@ def test_verify_all_removes_corrupt_and_stray_files(tmp_path: Path) -> None:
 
 def test_download_aborts_when_the_server_sends_too_much(tmp_path: Path) -> None:
     cache, server = AssetCache(tmp_path / "cache"), FakeServer()
-    server.blobs[sha(DATA)] = DATA * 10
+    server.blobs[sha(DATA)] = DATA[:-1] + b"!" + DATA * 9  # wrong, and a flood behind
 
     with pytest.raises(IntegrityError, match="more than"):
         cache.download(server, sha(DATA), len(DATA))
 
     assert not cache.has(sha(DATA)) and not cache.part_path(sha(DATA)).exists()
+    assert server.sent_bytes[sha(DATA)] <= len(DATA) + server.chunk
+
+
+def test_a_flood_behind_the_right_bytes_is_cut_at_the_declared_size(tmp_path: Path) -> None:
+    cache, server = AssetCache(tmp_path / "cache"), FakeServer()
+    server.blobs[sha(DATA)] = DATA * 10  # the asset, then garbage the manifest did not declare
+
+    path = cache.download(server, sha(DATA), len(DATA))
+
+    assert path.read_bytes() == DATA  # the declared bytes are the asset: the hash says so
     assert server.sent_bytes[sha(DATA)] <= len(DATA) + server.chunk
 
 

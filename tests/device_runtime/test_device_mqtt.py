@@ -102,7 +102,9 @@ def test_link_says_online_beats_obeys_sync_and_says_offline(
         assert topics.check_status(online)["session"] == 1
 
         beat = watcher.wait(topics.heartbeat_topic(DEVICE), manifest_version=1)
-        assert set(topics.check_heartbeat(beat)) == set(topics.HEARTBEAT_FIELDS)
+        fields = set(topics.check_heartbeat(beat))
+        assert fields == set(topics.HEARTBEAT_FIELDS) | set(topics.HEARTBEAT_OPTIONAL)
+        assert beat["interval_s"] == 0.5 and beat["alerts"]["refused"] == 0
         assert beat["app"] == {"name": "signage-player", "version": "0.1.0"}
         assert beat["sync"]["state"] == "idle" and beat["cache"]["files"] == 1
         seq = beat["seq"]

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_signage_server import DEVICE, NOW, FakeServer, make_signed, sha
@@ -30,9 +31,12 @@ class Device:
         server: FakeServer,
         clock: Callable[[], datetime],
         quota_bytes: int | None = None,
+        **options: Any,
     ) -> None:
         self.root, self.server, self.clock, self.quota_bytes = root, server, clock, quota_bytes
+        self.options = options
         self.announced: list[Content] = []
+        self.sleeps: list[float] = []  # backoff waits between tries, recorded, not slept
         self.syncer = self.boot()
 
     def boot(self) -> Syncer:
@@ -47,7 +51,9 @@ class Device:
             trust=trust,
             quota_bytes=self.quota_bytes,
             clock=self.clock,
+            sleep=self.sleeps.append,
             on_new=self.announced.append,
+            **self.options,
         )
         syncer.load()
         return syncer
@@ -231,11 +237,14 @@ def test_asset_with_wrong_bytes_is_rejected_and_not_made_current(
 def test_asset_larger_than_declared_is_aborted(device: Device, server: FakeServer) -> None:
     good = _good_then(device, server)
     server.publish_assets(3, MAP, HOURS)
-    server.blobs[sha(HOURS)] = HOURS + b"\0" * 1_000_000  # a flood behind the real bytes
+    flood = b"\0" * 1_000_000
+    server.blobs[sha(HOURS)] = HOURS[:-1] + b"!" + flood  # wrong bytes, and far too many
 
     assert device.sync() is good
     assert sha(HOURS) not in device.cache.hashes()
-    assert server.sent_bytes[sha(HOURS)] < len(HOURS) + 2 * server.chunk  # stopped at once
+    # Aborted at the declared size on every try: at most one chunk more each time.
+    tries = server.asset_fetches().count(sha(HOURS))
+    assert server.total_sent[sha(HOURS)] <= tries * (len(HOURS) + server.chunk)
     assert "more than" in (device.syncer.status.last_error or "")
 
 
