@@ -44,8 +44,11 @@ def alert_sites(manifest: Manifest) -> tuple[str, ...]:
 
 class AlertKeeper:
     def __init__(
-        self, trusted_keys: Mapping[str, PublicKey], clock: Callable[[], datetime]
+        self,
+        trusted_keys: Callable[[], Mapping[str, PublicKey]],
+        clock: Callable[[], datetime],
     ) -> None:
+        # A provider, not a copy: keys learned from a rotation manifest count at once.
         self.trusted_keys = trusted_keys
         self.clock = clock
         self.sites: tuple[str, ...] = ()
@@ -81,7 +84,7 @@ class AlertKeeper:
     def offer(self, envelope: Any, topic_site: str | None, via: str) -> Alert | None:
         """Check an alert envelope; keep it if trusted and newer. None if refused or old."""
         try:
-            alert = accept_alert(envelope, self.trusted_keys, self.sites, topic_site)
+            alert = accept_alert(envelope, self.trusted_keys(), self.sites, topic_site)
         except RefusedError as e:
             with self._lock:
                 self.refused += 1

@@ -80,6 +80,9 @@ class AssetCache:
         self.root = root
         self.tmp = root / "tmp"
         self.lock = threading.Lock()  # held while a file is renamed into place or deleted
+        # Hashes whose file was checked (or written and checked) by this process: a file
+        # that rotted while the device was off is re-hashed before it is first shown.
+        self.verified: set[str] = set()
         try:
             self.tmp.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -170,7 +173,9 @@ class AssetCache:
             log.warning("cache: cannot read %s: %s", sha256[:12], e)
             return True
         if digest == sha256:
+            self.verified.add(sha256)
             return True
+        self.verified.discard(sha256)
         with self.lock:
             try:
                 if path.stat().st_ino != inode:
@@ -314,4 +319,14 @@ class AssetCache:
             fsync_dir(self.root)
         except OSError as e:
             raise _write_error(sha256, final, e) from e
+        self.verified.add(sha256)
         return final
+
+    def ensure_verified(self, sha256: str) -> bool:
+        """Whether the file is there with the right bytes, hashing it if this process has not.
+
+        Called before a file is first shown: the start-up pass may still be running.
+        """
+        if sha256 in self.verified:
+            return self.path(sha256).is_file()
+        return self.verify_file(sha256) and sha256 in self.verified

@@ -7,6 +7,7 @@ heartbeat. Both are immutable: the worker replaces them, readers never lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +24,19 @@ class Content:
     manifest: Manifest
     cache_dir: Path
     expired: bool = False
+    # Re-hashes a file not yet checked by this process; False: missing or corrupt (deleted).
+    verify: Callable[[str], bool] = lambda _sha256: True
 
     def asset_path(self, sha256: str) -> Path:
-        """The verified cached file of an asset this manifest lists (KeyError otherwise)."""
+        """The verified cached file of an asset this manifest lists (KeyError otherwise).
+
+        A file is hashed before it is first handed out, so nothing that rotted on disk
+        is ever shown; a corrupt one is deleted and fetched again by the sync.
+        """
         if sha256 not in self.manifest.assets:
             raise KeyError(f"asset {sha256[:12]} is not part of manifest {self.manifest.version}")
+        if not self.verify(sha256):
+            raise KeyError(f"asset {sha256[:12]} is missing or corrupt; it will be fetched again")
         return self.cache_dir / sha256
 
     def has_asset(self, sha256: str) -> bool:

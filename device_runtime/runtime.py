@@ -28,11 +28,12 @@ import random
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from signage_core.alert import Alert
+from signage_core.signing import PublicKey
 from signage_core.timefmt import format_time
 
 from .alerts import AlertKeeper
@@ -82,9 +83,15 @@ class Runtime:
         self.syncer: Syncer | None = None
         self.records: RecordQueue | None = None
         self.link: MqttLink | None = None
-        self.alert_keeper = AlertKeeper(settings.trusted_key_map, clock)
+        self.alert_keeper = AlertKeeper(self._trusted_keys, clock)
         self.commands = CommandHandler(settings, sync_now=self.sync_now)
         self.verifier: CacheVerifier | None = None
+
+    def _trusted_keys(self) -> Mapping[str, PublicKey]:
+        """Provisioned keys, plus those learned from a key-rotation manifest once started."""
+        if self.syncer is not None:
+            return self.syncer.trust.trusted_keys
+        return self.settings.trusted_key_map
 
     # -- life cycle ----------------------------------------------------------------------
 

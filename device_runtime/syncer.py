@@ -146,7 +146,9 @@ class Syncer:
             )
         state = "expired" if loaded.expired else "valid"
         log.info("sync: playing stored manifest version %d (%s)", m.version, state)
-        self.current = Content(m, self.cache.root, expired=loaded.expired)
+        self.current = Content(
+            m, self.cache.root, expired=loaded.expired, verify=self.cache.ensure_verified
+        )
         self.newest = m
         return self.current
 
@@ -268,7 +270,9 @@ class Syncer:
             self._ok(complete=False)
             return
         self.trust.store_manifest(response.body, manifest, response.etag)
-        content = Content(manifest, self.cache.root, expired=False)
+        content = Content(
+            manifest, self.cache.root, expired=False, verify=self.cache.ensure_verified
+        )
         self.current = content
         log.info("sync: manifest version %d is now playing", manifest.version)
         self._ok()

@@ -332,3 +332,27 @@ def test_content_over_the_cache_quota_is_not_fetched(tmp_path: Path, server: Fak
     assert device.sync() is good
     assert server.asset_fetches() == [sha(MAP)]
     assert "cache_quota_bytes" in (device.syncer.status.last_error or "")
+
+
+def test_a_file_that_rotted_while_the_device_was_off_is_never_handed_to_the_player(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    server.publish_assets(1, MAP, HOURS)
+    Device(tmp_path, server, lambda: NOW).sync()
+    (tmp_path / "cache" / sha(MAP)).write_bytes(b"bit rot " + MAP[8:])  # same size, wrong bytes
+
+    server.offline = True
+    rebooted = Device(tmp_path, server, lambda: NOW)  # loads the held manifest, no network
+    current = rebooted.syncer.current
+    assert current is not None
+
+    # Asked before any background pass: the bad file is hashed, deleted and refused.
+    with pytest.raises(KeyError, match="corrupt"):
+        current.asset_path(sha(MAP))
+    assert not (tmp_path / "cache" / sha(MAP)).exists()
+    assert current.asset_path(sha(HOURS)).read_bytes() == HOURS
+
+    server.offline = False
+    rebooted.sync()  # fetched again on the next pass
+    assert file_sha256(tmp_path / "cache" / sha(MAP)) == sha(MAP)
+    assert current.asset_path(sha(MAP)).read_bytes() == MAP
