@@ -8,7 +8,7 @@ heartbeat. Both are immutable: the worker replaces them, readers never lock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,7 @@ class Content:
     cache_dir: Path
     expired: bool = False
     # Re-hashes a file not yet checked by this process; False: missing or corrupt (deleted).
-    verify: Callable[[str], bool] = lambda _sha256: True
+    verify: Callable[[str], bool] = field(default=lambda _sha256: True, compare=False)
 
     def asset_path(self, sha256: str) -> Path:
         """The verified cached file of an asset this manifest lists (KeyError otherwise).

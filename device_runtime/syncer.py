@@ -181,8 +181,9 @@ class Syncer:
 
     def run_once(self) -> SyncStatus:
         """Run one pass; every failure is recorded in the status, none is raised."""
+        # An offline device says "offline" until the server answers again, not "syncing".
         self._update(
-            state="syncing",
+            state="offline" if self._status.state == "offline" else "syncing",
             bytes_done=0,
             bytes_total=0,
             files_done=0,
@@ -233,6 +234,8 @@ class Syncer:
         current = self.current
         etag = self.trust.record.etag if current is not None else None
         response = self.fetcher.get_manifest(etag)
+        if self._status.state == "offline":
+            self._update(state="syncing")
         now = self.clock()
         if response.server_date is not None:
             self.trust.note_time(server_date=response.server_date)
