@@ -1,10 +1,12 @@
 """The rules of docs/playlist-format.md, applied to one YAML file.
 
-``FileRules`` checks a site or a playlist read by ``yamlsource`` and returns
-it in the form it is stored in (items in manifest form, media as ``MediaRef``
-until the file is stored), or None after recording every problem with its
-line. Rules that need every file at once (unique ids, parents, sites that
-exist, required languages) are ``importer.check_folder``'s.
+``FileRules`` checks a site, a playlist or a tree of kiosk pages read by
+``yamlsource`` and returns it in the form it is stored in (items and pages in
+manifest form, media as ``MediaRef`` until the file is stored), or None after
+recording every problem with its line. A media file must decode with OpenCV
+(``media.inspect``, the check uploads get). Rules that need every file at once
+(unique ids, parents, sites and groups that exist, required languages) are
+``importer.check_folder``'s.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Noto Sans Lao has no Latin letters, digits or punctuation, and the player's text
 renderer has no per-glyph fallback: a character missing from its run's font is
-drawn as a box. This checks the playlists in ``playlists/`` (all strings under
-``text``, ``caption`` and ``name`` keys) and the player's own words.
+drawn as a box. This checks the playlists and kiosk pages in ``playlists/`` (all
+strings under ``text``, ``caption`` and ``name`` keys) and the player's own words.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def test_every_playlist_string_can_be_drawn(cmaps: dict[str, frozenset[int]]) ->
     assert any(any("\u0e80" <= ch <= "\u0eff" for ch in text) for _, text in items), (
         "no Lao text found in the playlists"
     )
+    # Kiosk pages keep their words under ``text`` too (docs/playlist-format.md).
+    assert any(where.endswith("pages.yaml") for where, _ in items), "kiosk pages not collected"
     assert problems(items, cmaps) == []
 
 

@@ -42,7 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "editor": add_user(server, "guard-adot", "editor", "adot"),
             "viewer": add_user(server, "watch-adot", "viewer", "adot"),
         }
-        ids: dict[str, dict[str, str]] = {"asset": {}, "page": {}}
+        ids: dict[str, dict[str, str]] = {"asset": {}, "page": {}, "group": {}}
         for side, site in SITES.items():
             r = upload(server, auth["admin"], site, f"{site}.png", image_bytes(seed=len(site)))
             assert r.status_code == 201, r.text
@@ -51,6 +51,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     "variants": {"vi": {"title": "Thông tin"}, "lo": {"title": "ຂໍ້ມູນ"}}}  # fmt: skip
             assert client.post("/api/v1/pages", json=page, headers=auth["admin"]).status_code == 201
             ids["page"][side] = page["id"]
+            group = {"id": f"{site}-screens", "site_id": site, "name": "Màn hình",
+                     "members": [DEVICES[side]]}  # fmt: skip
+            assert client.post("/api/v1/groups", json=group, headers=auth["admin"]).is_success
+            ids["group"][side] = group["id"]
             r = client.post(f"/api/v1/playlists/{PLAYLISTS[side]}/publish", headers=auth["admin"])
             assert r.status_code == 200, r.text
         yield {"server": server, "auth": auth, "ids": ids}
@@ -79,6 +83,15 @@ def _new_page(side: str, w: dict[str, Any]) -> dict[str, Any]:
             "variants": {"vi": {"title": "Mới"}}}  # fmt: skip
 
 
+def _group_put(side: str, w: dict[str, Any]) -> dict[str, Any]:
+    return {"site_id": SITES[side], "name": "Màn hình sảnh", "members": [DEVICES[side]]}
+
+
+def _new_group(side: str, w: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"group-{next(_counter)}", "site_id": SITES[side], "name": "Mới",
+            "members": []}  # fmt: skip
+
+
 def _ttl(side: str, w: dict[str, Any]) -> dict[str, Any]:
     return {"manifest_ttl_days": 20}
 
@@ -104,6 +117,9 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
     ("page", "PUT", "/api/v1/pages/{page}", _page_put, "write"),
     ("page", "POST", "/api/v1/pages", _new_page, "write"),
     ("page", "POST", "/api/v1/pages/publish?site_id={site}", None, "write"),
+    ("group", "GET", "/api/v1/groups/{group}", None, "read"),
+    ("group", "PUT", "/api/v1/groups/{group}", _group_put, "write"),
+    ("group", "POST", "/api/v1/groups", _new_group, "write"),
     ("report", "GET", "/api/v1/reports/plays?since=2026-11-01&until=2026-11-30&site_id={site}",
      None, "read"),
     ("report", "GET", "/api/v1/reports/plays?since=2026-11-01&until=2026-11-30&device_id={device}",
@@ -137,7 +153,7 @@ def test_matrix(
     ids = world["ids"]
     url = path.format(
         site=SITES[side], playlist=PLAYLISTS[side], device=DEVICES[side],
-        asset=ids["asset"][side], page=ids["page"][side],
+        asset=ids["asset"][side], page=ids["page"][side], group=ids["group"][side],
     )  # fmt: skip
     headers = world["auth"][role]
     kwargs: dict[str, Any] = {"headers": headers}
@@ -174,7 +190,7 @@ def test_admin_only_lists_are_forbidden_to_others(
 @pytest.mark.parametrize("role", ["editor", "viewer"])
 @pytest.mark.parametrize(
     "path", ["/api/v1/playlists", "/api/v1/assets", "/api/v1/pages", "/api/v1/sites",
-             "/api/v1/devices"],
+             "/api/v1/devices", "/api/v1/groups"],
 )  # fmt: skip
 def test_lists_hold_only_own_sites(world: dict[str, Any], role: str, path: str) -> None:
     r = world["server"].client.get(path, headers=world["auth"][role])
@@ -192,9 +208,10 @@ def test_the_matrix_covers_every_route_that_takes_an_id(world: dict[str, Any]) -
         ("GET", "/api/v1/assets/{sha256}"),
         ("POST", "/api/v1/users/{username}/disable"),  # admins only, test_accounts
         ("DELETE", "/api/v1/pages/{page_id}"),  # test_pages
+        ("DELETE", "/api/v1/groups/{group_id}"),  # test_groups
     }
     names = {"site_id": "site", "playlist_id": "playlist", "device_id": "device",
-             "sha256": "asset", "page_id": "page"}  # fmt: skip
+             "sha256": "asset", "page_id": "page", "group_id": "group"}  # fmt: skip
     app = world["server"].app
     missing = []
     for route in app.routes:

@@ -24,7 +24,7 @@ def test_opening_again_applies_no_migration_twice(tmp_path: Path) -> None:
     again.close()
     conn = sqlite3.connect(tmp_path / "c.db")
     try:
-        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     finally:
         conn.close()
