@@ -83,9 +83,16 @@ class Runtime:
         self.syncer: Syncer | None = None
         self.records: RecordQueue | None = None
         self.link: MqttLink | None = None
-        self.alert_keeper = AlertKeeper(self._trusted_keys, clock)
+        self.alert_keeper = AlertKeeper(self._trusted_keys, self._trusted_now)
         self.commands = CommandHandler(settings, sync_now=self.sync_now)
         self.verifier: CacheVerifier | None = None
+
+    def _trusted_now(self) -> datetime:
+        """The device clock, never earlier than the newest issued_at or server Date seen:
+        a clock reset to 1970 must not bring back an expired alert."""
+        if self.syncer is not None:
+            return self.syncer.trust.trusted_now(self.clock())
+        return self.clock()
 
     def _trusted_keys(self) -> Mapping[str, PublicKey]:
         """Provisioned keys, plus those learned from a key-rotation manifest once started."""

@@ -189,3 +189,34 @@ def test_an_expired_manifest_is_flagged_in_the_heartbeat(
     assert later.current.asset_path(sha(MAP)).read_bytes() == MAP
     wait_for(lambda: later.status().state == "offline")
     assert later.heartbeat()["sync"]["last_error"].startswith("manifest_expired: version 1")
+
+
+def test_a_clock_reset_to_1970_does_not_bring_back_an_expired_alert(
+    tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
+) -> None:
+    from signage_core.alert import SCHEMA as ALERT_SCHEMA
+    from signage_core.signing import sign_envelope
+    from signage_core.timefmt import format_time
+
+    server.publish_assets(1, MAP)  # the server's Date header says NOW
+    settings = device_settings(tmp_path, server, poll_interval_s=3600)
+    rt = Runtime(
+        settings,
+        fetcher=server,
+        enable_mqtt=False,
+        clock=lambda: datetime(1970, 1, 1, tzinfo=UTC),  # the RTC battery died
+    )
+    runtimes.append(rt)
+    rt.start()
+    wait_for(lambda: rt.status().state == "idle")
+    expired = {
+        "schema": ALERT_SCHEMA, "id": "flood", "site_id": "adot", "version": 1,
+        "issued_at": format_time(NOW - timedelta(hours=2)),
+        "expires_at": format_time(NOW - timedelta(hours=1)),
+        "state": "active", "severity": "emergency",
+        "texts": {"vi": {"title": "Lũ", "body": ""}, "lo": {"title": "ນ້ຳຖ້ວມ", "body": ""}},
+    }  # fmt: skip
+
+    rt.alert_keeper.offer(sign_envelope(expired, [server.key]), "adot", "mqtt")
+
+    assert rt.alert_keeper.showing() == []
