@@ -74,16 +74,17 @@ def screenshot(stack: Stack, headers: dict[str, str], previous: str | None) -> t
     raise AssertionError(f"no new screenshot from {DEVICE}: {got.status_code} {got.text[:300]}")
 
 
-def test_an_alert_covers_the_screen_and_the_screenshot_command_shows_it(
+def test_an_alert_covers_the_screen_the_screenshot_shows_it_and_restart_restarts(
     stack: Stack, tmp_path: Path
 ) -> None:
     headers = admin(stack)
     config = stack.root / "devices" / f"{DEVICE}.toml"
-    with xvfb(tmp_path / "x") as display:
+    log = (tmp_path / "player.log").open("wb")  # a file, not a pipe nobody drains
+    with xvfb(tmp_path / "x") as display, log:
         player = subprocess.Popen(
             [sys.executable, "-m", "signage_player.main", "--config", str(config),
              "--exit-after", "60"],
-            env=display.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=display.env(), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
             time.sleep(6)  # the player is up and showing the gate's playlist
@@ -132,7 +133,19 @@ def test_an_alert_covers_the_screen_and_the_screenshot_command_shows_it(
             time.sleep(2)
             after, taken = screenshot(stack, headers, taken)
             assert red_fraction(after) < 0.2, "the cancelled alert is still on screen"
+
+            # `restart`: the player ends with the code systemd's unit restarts on.
+            r = requests.post(
+                f"{stack.server_url}/api/v1/devices/{DEVICE}/commands",
+                json={"cmd": "restart", "ttl_s": 30},
+                headers=headers,
+                timeout=5,
+            )
+            assert r.status_code in (200, 201, 202), r.text
+            player.wait(timeout=20)
+            output = (tmp_path / "player.log").read_text(errors="replace")
+            assert player.returncode == 75, output[-3000:]
         finally:
-            player.terminate()
-            out, _ = player.communicate(timeout=20)
-    assert player.returncode in (0, -15), out.decode(errors="replace")[-3000:]
+            if player.poll() is None:
+                player.kill()
+                player.wait(timeout=20)
