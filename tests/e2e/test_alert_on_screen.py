@@ -16,22 +16,17 @@ import numpy as np
 import pytest
 import requests
 
-from tests.support.stack import Stack
+from tests.support.stack import Stack, artifacts_dir
 from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.e2e
 DEVICE = "adot-hall-2"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARTIFACTS.mkdir(exist_ok=True)
+ARTIFACTS = artifacts_dir()
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(tmp_path_factory.mktemp("alert-stack"))
-    s.init()
-    s.add_device(DEVICE, "adot-hall")
-    s.start_broker()
-    s.start_server()
+    s = Stack.running(tmp_path_factory.mktemp("alert-stack"), {DEVICE: "adot-hall"})
     yield s
     s.stop()
 

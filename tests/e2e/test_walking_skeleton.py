@@ -28,22 +28,17 @@ from signage_core.signing import PublicKey
 from signage_core.trust import TrustContext, accept_manifest
 from signage_player.presenter import programme
 from tests.support.mqtt_watch import Watcher
-from tests.support.stack import Stack
+from tests.support.stack import Stack, artifacts_dir
 from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.e2e
 DEVICE = "adot-hall-1"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARTIFACTS.mkdir(exist_ok=True)
+ARTIFACTS = artifacts_dir()
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(tmp_path_factory.mktemp("stack"))
-    s.init()
-    s.add_device(DEVICE, "adot-hall")
-    s.start_broker()
-    s.start_server()
+    s = Stack.running(tmp_path_factory.mktemp("stack"), {DEVICE: "adot-hall"})
     yield s
     s.stop()
 

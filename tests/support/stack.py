@@ -28,6 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots for people to look at (not in git)."""
+    path = ROOT / "tests" / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def _cli(name: str) -> str:
     found = BIN / name
     return str(found) if found.exists() else name
@@ -101,6 +108,21 @@ class Stack:
             "--device-data-dir", str(self.root / "devices" / device_id),
         )  # fmt: skip
         return config
+
+    @classmethod
+    def running(cls, root: Path, devices: dict[str, str]) -> Stack:
+        """Initialised from playlists/, devices ``{id: site}`` enrolled, broker and server up."""
+        stack = cls(root)
+        try:
+            stack.init()
+            for device_id, site in devices.items():
+                stack.add_device(device_id, site)
+            stack.start_broker()
+            stack.start_server()
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
 
     # -- processes ---------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
