@@ -39,6 +39,8 @@ def run(stack: Stack, root: Path, cleanup: contextlib.ExitStack) -> int:
         print("Setting up the content server from playlists/ …", flush=True)
         stack.init()
         config = stack.add_device(DEVICE, SITE)
+        with config.open("a", encoding="utf-8") as f:  # so a watcher sees one soon
+            f.write("heartbeat_interval_s = 10\n")
         stack.start_broker()
         stack.start_server()
         if headless:
@@ -64,7 +66,8 @@ Border-gate signage demo is running.
                    admin login: admin / {stack.admin_password}
   Player           device {DEVICE} at site {SITE}, {where}
   Screenshot       {screenshot}   (refreshed every 10 s)
-  Heartbeats       mosquitto_sub -h 127.0.0.1 -p {stack.mqtt_port} -u content-server \\
+  Heartbeats       every 10 s:
+                   mosquitto_sub -h 127.0.0.1 -p {stack.mqtt_port} -u content-server \\
                        -P '{stack.mqtt_server_password}' -t 'signage/v1/#' -v
   Logs             {root}/*.log
 
