@@ -7,7 +7,6 @@ packages=(
   mosquitto mosquitto-clients          # the MQTT broker and its CLI clients
   xvfb xauth libgl1-mesa-dri libmtdev1 # a real X display for the Kivy apps in tests/demo
   fonts-noto-core                      # Noto Sans Lao (we also ship copies in assets/fonts)
-  chromium                             # admin pages screenshots and browser tests
   ffmpeg                               # makes H.264 test clips
 )
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
