@@ -10,8 +10,10 @@ publishes retained on the site's topic, and which ``manifest_alerts`` puts in
 the manifests of the site and every site below it, for devices that miss the
 MQTT message.
 
-Publishing the manifests and the MQTT message is the caller's (the alerts
-router), so this module only decides, signs and stores. ``now`` is an argument.
+Alerts are signed with every key given (the server's current keys: two during
+a key rotation, like manifests). Publishing the manifests and the MQTT message
+is the caller's (the alerts router), so this module only decides, signs and
+stores. ``now`` is an argument.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
     publish       sign a new manifest for every device
     mqtt-config   write Mosquitto's password, ACL and config files (and reload it)
     revoke-device revoke a device: its token and its MQTT account stop working
+    rotate-key    rotate the signing key: start, --status, --finish [--force]
 
 Every failure is one line on stderr and a non-zero exit (1; 2 for a usage
 error or an ``init`` that would overwrite a data folder); never a traceback.
@@ -40,9 +41,11 @@ from .enrollment import (
     enrol,
 )
 from .errors import ContentServerError, ImportFailedError
-from .keys import load_mqtt_server_password, load_signing_key
+from .keys import load_mqtt_server_password, load_signing_keys
 from .publishing import PublishResult, publish
+from .rotation import finish_rotation, rotation_status, start_rotation
 from .settings import Settings
+from .store import Store
 
 PROG = "content-server"
 
@@ -134,7 +137,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = open_store(settings)
     try:
-        keys = [load_signing_key(settings.signing_key_path)]
+        keys = load_signing_keys(settings)
         plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
         now = _now()
         summary = importer.apply(
@@ -174,7 +177,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
         )
     store = open_store(settings)
     try:
-        key = load_signing_key(settings.signing_key_path)
+        keys = load_signing_keys(settings)  # during a key rotation, trust both
         credentials = Credentials.new()
         pending = PendingFile(
             config_out,
@@ -183,7 +186,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
                 credentials,
                 server_url=args.server_url,
                 mqtt_url=args.mqtt_url,
-                trusted_keys=[key.public],
+                trusted_keys=[k.public for k in keys],
                 data_dir=args.device_data_dir,
             ),
         )
@@ -207,7 +210,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
         print(f"device {args.device_id} {verb} at site {args.site}; configuration: {config_out}")
         result = publish(
             store,
-            [key],
+            keys,
             now,
             timedelta(days=settings.manifest_ttl_days),
             user=_cli_user(),
@@ -225,10 +228,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = open_store(settings)
     try:
-        key = load_signing_key(settings.signing_key_path)
         result = publish(
             store,
-            [key],
+            load_signing_keys(settings),
             _now(),
             timedelta(days=settings.manifest_ttl_days),
             user=_cli_user(),
@@ -299,6 +301,62 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
         print(f"rewrote {args.mqtt_dir}/passwd and acl{_reload_broker(args)}")
     else:
         print("run `content-server mqtt-config ... --reload-pid PID` to close its MQTT account")
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    if args.force and not args.finish:
+        print(f"{PROG} rotate-key: --force goes with --finish", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        if args.status:
+            return _rotation_status(settings, store)
+        if args.finish:
+            return _rotation_finish(settings, store, force=args.force)
+        started = start_rotation(settings, store, _now(), user=_cli_user(), address="local")
+    finally:
+        store.close()
+    print(f"next signing key: {started.next.public.spec()}")
+    _report_publish(started.result)
+    print(
+        f"every manifest is now signed by {started.current.keyid} and {started.next.keyid}; "
+        "devices learn the new key at their next sync"
+    )
+    print(
+        "next: wait until every device has caught up (`content-server rotate-key --status`), "
+        "then run `content-server rotate-key --finish`"
+    )
+    return 0
+
+
+def _rotation_status(settings: Settings, store: Store) -> int:
+    status = rotation_status(settings, store)
+    print(f"current key: {status.current.keyid}; next key: {status.next.keyid}")
+    for device in status.devices:
+        print(f"  {device.describe()}")
+    lagging = len(status.lagging)
+    if lagging:
+        print(f"{lagging} of {len(status.devices)} device(s) have not caught up yet")
+    else:
+        print("every device has caught up: run `content-server rotate-key --finish`")
+    return 0
+
+
+def _rotation_finish(settings: Settings, store: Store, *, force: bool) -> int:
+    done = finish_rotation(settings, store, _now(), user=_cli_user(), address="local", force=force)
+    if done.lagging:
+        names = ", ".join(d.describe() for d in done.lagging)
+        print(
+            f"{PROG} rotate-key: warning: finished although {len(done.lagging)} device(s) had "
+            f"not caught up: {names}; they refuse new manifests until a technician puts the "
+            "new key in their trusted_keys (or `add-device --replace`)",
+            file=sys.stderr,
+        )
+    print(f"retired key {done.retired.keyid} to {settings.retired_keys_dir}")
+    print(f"signing key is now {done.current.public.spec()}")
+    _report_publish(done.result)
     return 0
 
 
@@ -382,6 +440,22 @@ def _parser() -> argparse.ArgumentParser:
         "--server-password-file",
         type=Path,
         help="the server's MQTT password (default: the one init wrote in the data folder)",
+    )
+
+    p = command("rotate-key", cmd_rotate_key, "rotate the signing key without visiting devices")
+    step = p.add_mutually_exclusive_group()
+    step.add_argument(
+        "--finish",
+        action="store_true",
+        help="retire the old key once every device has learned the new one",
+    )
+    step.add_argument(
+        "--status", action="store_true", help="show which devices have learned the new key"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --finish: finish even though some devices have not caught up",
     )
     return parser
 

@@ -19,6 +19,12 @@ tree is in ``parent_id``)::
 A manifest expires after its site's ``manifest_ttl_days`` (the nearest
 ancestor that sets it), else after the ``ttl`` given.
 
+Every manifest is signed by each of ``keys`` and lists them in ``keys``
+(``"<keyid>:<base64>"``, as devices write trusted keys): during a key rotation
+that is the current and the next key, which teaches devices the next one
+(``signage_core.trust.rotated_keys``); otherwise the current key alone, which
+makes devices forget keys learned from an earlier rotation.
+
 ``now`` is always an argument. Keeping the in-memory copy of the newest
 envelopes up to date is the caller's (``state.ServerState``).
 """
@@ -36,6 +42,7 @@ from signage_core.errors import SignageError
 from signage_core.manifest import SCHEMA, parse_manifest
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
+from signage_core.trust import listed_keys
 
 from .alerts import manifest_alerts
 from .errors import ContentServerError
@@ -195,6 +202,7 @@ def publish(
                 continue
             content = manifest_content(device, sites, playlists, assets, pages, groups)
             content.update(manifest_alerts(device.site_id, sites, current_alerts, issued_at))
+            content["keys"] = [k.public.spec() for k in keys]
             if only_changed and device.id in latest:
                 old = store.manifest_envelope(device.id, latest[device.id][0])
                 if old is not None and _without_volatile(json.loads(old)["signed"]) == content:
@@ -215,6 +223,7 @@ def publish(
             }
             try:
                 parse_manifest(signed)
+                listed_keys(signed)
                 envelope = canonical_json(sign_envelope(signed, keys))
             except SignageError as e:
                 raise ContentServerError(

@@ -89,5 +89,14 @@ class Settings(BaseSettings):
         return self.keys_dir / "signing.key"
 
     @property
+    def next_signing_key_path(self) -> Path:
+        """The next signing key, only while a key rotation is under way."""
+        return self.keys_dir / "signing-next.key"
+
+    @property
+    def retired_keys_dir(self) -> Path:
+        return self.keys_dir / "retired"
+
+    @property
     def mqtt_server_password_path(self) -> Path:
         return self.keys_dir / "mqtt-server.password"

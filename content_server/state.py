@@ -9,6 +9,9 @@ Changes made in this process (a publish through the API) are applied with
 ``remember``; changes made by another process (``content-server publish`` or
 ``add-device`` while the server runs) are noticed by ``reload_if_changed``,
 which the app calls every ``reload_interval_s`` (SQLite's ``data_version``).
+The signing keys are read again when a key file changes (``content-server
+rotate-key`` while the server runs), so the server's own signing (renewals,
+API publishes, alerts) always uses the keys on disk: during a rotation both.
 Each map is replaced whole, never edited in place, so a reader on the event
 loop sees either the old or the new one.
 """
@@ -26,7 +29,8 @@ from signage_core.timefmt import format_time
 
 from .assets import AssetStore
 from .datadir import open_store
-from .keys import load_signing_key
+from .errors import ContentServerError
+from .keys import key_files_stamp, load_signing_keys
 from .publishing import PublishResult, publish
 from .settings import Settings
 from .store import Store
@@ -71,17 +75,20 @@ class ServerState:
             )
         )
         self._data_version: int | None = None
+        self._key_stamp = key_files_stamp(settings)
         self._lock = threading.Lock()  # writers of the maps; readers need none
 
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime]) -> ServerState:
         store = open_store(settings)
         try:
-            keys = [load_signing_key(settings.signing_key_path)]
+            stamp = key_files_stamp(settings)
+            keys = load_signing_keys(settings)
         except BaseException:
             store.close()
             raise
         state = cls(settings, store, keys, clock)
+        state._key_stamp = stamp
         state.reload()
         return state
 
@@ -114,9 +121,34 @@ class ServerState:
         self.manifests = manifests
 
     def reload_if_changed(self) -> bool:
+        keys_changed = self.reload_keys_if_changed()
         if self.store.data_version() == self._data_version:
-            return False
+            return keys_changed
         self.reload()
+        return True
+
+    def reload_keys_if_changed(self) -> bool:
+        """Sign with the keys on disk from now on, if a key file changed since last read.
+
+        A key that cannot be read (a file half-copied by hand, a wrong mode) is
+        logged and the keys in use are kept, until the files change again."""
+        stamp = key_files_stamp(self.settings)
+        if stamp == self._key_stamp:
+            return False
+        with self._lock:
+            if stamp == self._key_stamp:  # another thread read them meanwhile
+                return False
+            try:
+                keys = load_signing_keys(self.settings)
+            except (ContentServerError, OSError) as e:
+                self._key_stamp = stamp
+                in_use = _ids(self.keys)
+                log.error("signing keys not reloaded; still signing with %s: %s", in_use, e)
+                return False
+            if _ids(keys) != _ids(self.keys):
+                log.warning("signing keys changed: now signing with %s", _ids(keys))
+            self.keys = keys
+            self._key_stamp = stamp
         return True
 
     def remember(self, result: PublishResult) -> None:
@@ -137,6 +169,7 @@ class ServerState:
     def refresh_expiring(self, now: datetime) -> PublishResult | None:
         """Re-sign manifests past half their lifetime, so a server left alone never lets
         its screens' manifests expire."""
+        self.reload_keys_if_changed()  # never renew with a key retired a moment ago
         limit = format_time(now + self.manifest_ttl / 2)
         expiring = [d for d, m in self.manifests.items() if m.expires_at <= limit]
         if not expiring:
@@ -154,3 +187,7 @@ class ServerState:
         self.remember(result)
         log.info("renewed %d manifest(s) as version %s", len(result.manifests), result.version)
         return result
+
+
+def _ids(keys: list[SigningKey]) -> str:
+    return ", ".join(k.keyid for k in keys)

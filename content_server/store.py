@@ -402,6 +402,13 @@ class Store:
         )
         return None if r is None else bytes(r["envelope"])
 
+    def manifest_versions(self, device_id: str) -> list[int]:
+        """Every version of the device's manifest still stored, newest first."""
+        rows = self._rows(
+            "SELECT version FROM manifests WHERE device_id = ? ORDER BY version DESC", [device_id]
+        )
+        return [int(r["version"]) for r in rows]
+
     # --- events ------------------------------------------------------------
 
     def add_events(

@@ -1,4 +1,8 @@
-"""``/api/v1/keys``: the public keys manifests are signed with (no secret, no sign-in)."""
+"""``/api/v1/keys``: the public keys manifests are signed with (no secret, no sign-in).
+
+The current key first; during a key rotation (``content-server rotate-key``) the
+next key too, as the server signs with both until the rotation is finished.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from content_server import importer
 from content_server.assets import AssetStore
 from content_server.enrollment import Credentials, enrol
-from content_server.keys import load_signing_key
+from content_server.keys import load_signing_keys
 from content_server.publishing import publish
 from content_server.settings import Settings
 from content_server.state import ServerState
@@ -198,10 +198,9 @@ def add_device(settings: Settings, device_id: str, site: str, now: datetime = NO
     try:
         creds = Credentials.new()
         enrol(store, device_id, site, creds, now, replace=False, user="test", address="")
-        key = load_signing_key(settings.signing_key_path)
         publish(
             store,
-            [key],
+            load_signing_keys(settings),
             now,
             timedelta(days=30),
             user="test",
