@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from signage_core.signing import SigningKey
 from signage_core.timefmt import format_time
 
 from . import broker, importer
@@ -74,6 +75,27 @@ def _read_secret(path: Path, what: str) -> str:
     if not text:
         raise ContentServerError(f"{what} {path} is empty")
     return text
+
+
+def _publish_here(
+    store: Store,
+    settings: Settings,
+    keys: list[SigningKey],
+    now: datetime,
+    reason: str,
+    **which: Any,
+) -> PublishResult:
+    """Publish from this command line: signed with every key on disk, audited as local."""
+    return publish(
+        store,
+        keys,
+        now,
+        timedelta(days=settings.manifest_ttl_days),
+        user=_cli_user(),
+        address="local",
+        reason=reason,
+        **which,
+    )
 
 
 def _report_publish(result: PublishResult) -> None:
@@ -151,15 +173,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         for line in summary.lines():
             print(line)
-        result = publish(
-            store,
-            keys,
-            now,
-            timedelta(days=settings.manifest_ttl_days),
-            user=_cli_user(),
-            address="local",
-            reason=f"import {args.folder}",
-            only_changed=True,
+        result = _publish_here(
+            store, settings, keys, now, f"import {args.folder}", only_changed=True
         )
     finally:
         store.close()
@@ -208,15 +223,8 @@ def cmd_add_device(args: argparse.Namespace) -> int:
         pending.commit()
         verb = "re-enrolled (old credentials no longer work)" if enrolment.replaced else "enrolled"
         print(f"device {args.device_id} {verb} at site {args.site}; configuration: {config_out}")
-        result = publish(
-            store,
-            keys,
-            now,
-            timedelta(days=settings.manifest_ttl_days),
-            user=_cli_user(),
-            address="local",
-            reason=f"enrol {args.device_id}",
-            device_ids=[args.device_id],
+        result = _publish_here(
+            store, settings, keys, now, f"enrol {args.device_id}", device_ids=[args.device_id]
         )
     finally:
         store.close()
@@ -228,14 +236,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = open_store(settings)
     try:
-        result = publish(
-            store,
-            load_signing_keys(settings),
-            _now(),
-            timedelta(days=settings.manifest_ttl_days),
-            user=_cli_user(),
-            address="local",
-            reason="content-server publish",
+        result = _publish_here(
+            store, settings, load_signing_keys(settings), _now(), "content-server publish"
         )
     finally:
         store.close()
