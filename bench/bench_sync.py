@@ -20,33 +20,10 @@ import time
 from pathlib import Path
 
 from device_runtime.cache import AssetCache
-from device_runtime.fetcher import HttpFetcher
-from device_runtime.settings import DeviceSettings
-from device_runtime.state import TrustState
 from device_runtime.syncer import Syncer
-from tests.support.fault_server import DEVICE, TOKEN, FaultServer
+from tests.support.fault_server import FaultServer, real_syncer
 
 LINK_BPS = 1_000_000  # bits per second of the throttled link
-
-
-def _device(root: Path, server: FaultServer) -> Syncer:
-    settings = DeviceSettings(
-        device_id=DEVICE,
-        token=TOKEN,
-        server_url=server.url,
-        trusted_keys=(server.key.public,),
-        mqtt_url="mqtt://127.0.0.1:9",
-        mqtt_password="unused",
-        data_dir=root,
-    )
-    syncer = Syncer(
-        device_id=DEVICE,
-        fetcher=HttpFetcher(settings),
-        cache=AssetCache(settings.cache_dir),
-        trust=TrustState(settings.state_dir, DEVICE, settings.trusted_key_map),
-    )
-    syncer.load()
-    return syncer
 
 
 def _sync(syncer: Syncer, version: int) -> None:
@@ -61,7 +38,7 @@ def playlist_change(work: Path) -> float:
     rng = random.Random(1)
     pool = [rng.randbytes(rng.randrange(200_000, 1_000_000)) for _ in range(8)]
     with FaultServer() as server:
-        syncer = _device(work / "change", server)
+        syncer = real_syncer(work / "change", server)
         server.publish(1, *pool)
         _sync(syncer, 1)
         before = server.stats.total_asset_bytes
@@ -77,7 +54,7 @@ def playlist_change(work: Path) -> float:
 def throttled_link(work: Path) -> float:
     data = random.Random(2).randbytes(400_000)
     with FaultServer(rate=LINK_BPS / 8) as server:
-        syncer = _device(work / "slow", server)
+        syncer = real_syncer(work / "slow", server)
         server.publish(1, data)
         started = time.monotonic()
         _sync(syncer, 1)

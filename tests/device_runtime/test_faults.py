@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from device_runtime.cache import AssetCache, file_sha256
+from device_runtime.cache import file_sha256
 from device_runtime.fetcher import (
     CHUNK_BYTES,
     AssetStream,
@@ -21,10 +21,8 @@ from device_runtime.fetcher import (
     HttpFetcher,
     ManifestResponse,
 )
-from device_runtime.settings import DeviceSettings
-from device_runtime.state import TrustState
 from device_runtime.syncer import Syncer
-from tests.support.fault_server import DEVICE, TOKEN, Faults, FaultServer, sha
+from tests.support.fault_server import Faults, FaultServer, real_syncer, sha
 
 
 def assets(seed: int, sizes: list[int]) -> list[bytes]:
@@ -42,27 +40,7 @@ def server() -> Iterator[FaultServer]:
 
 
 def device(root: Path, server: FaultServer, **kw: Any) -> Syncer:
-    settings = DeviceSettings(
-        device_id=DEVICE,
-        token=TOKEN,
-        server_url=server.url,
-        trusted_keys=(server.key.public,),
-        mqtt_url="mqtt://127.0.0.1:9",
-        mqtt_password="unused",
-        data_dir=root,
-        request_timeout_s=1.0,
-    )
-    syncer = Syncer(
-        device_id=DEVICE,
-        fetcher=HttpFetcher(settings),
-        cache=AssetCache(settings.cache_dir),
-        trust=TrustState(settings.state_dir, DEVICE, settings.trusted_key_map),
-        retry_base_s=0.01,
-        retry_cap_s=0.05,
-        **kw,
-    )
-    syncer.load()
-    return syncer
+    return real_syncer(root, server, timeout_s=1.0, retry_base_s=0.01, retry_cap_s=0.05, **kw)
 
 
 def sync_until_playing(syncer: Syncer, version: int, passes: int = 80) -> int:

@@ -28,8 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from device_runtime.cache import AssetCache
+from device_runtime.fetcher import HttpFetcher
+from device_runtime.settings import DeviceSettings
+from device_runtime.state import TrustState
+from device_runtime.syncer import Syncer
 from signage_core.canonical import canonical_json
 from signage_core.manifest import SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
@@ -329,3 +335,27 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, json.dumps({"accepted": len(events)}).encode())
 
     return Handler
+
+
+def real_syncer(root: Path, server: FaultServer, *, timeout_s: float = 20.0, **kw: Any) -> Syncer:
+    """The real device side (HttpFetcher, cache, trust state) of ``server``, loaded from
+    ``root`` like after a reboot; ``kw`` goes to ``Syncer``."""
+    settings = DeviceSettings(
+        device_id=DEVICE,
+        token=TOKEN,
+        server_url=server.url,
+        trusted_keys=(server.key.public,),
+        mqtt_url="mqtt://127.0.0.1:9",
+        mqtt_password="unused",
+        data_dir=root,
+        request_timeout_s=timeout_s,
+    )
+    syncer = Syncer(
+        device_id=DEVICE,
+        fetcher=HttpFetcher(settings),
+        cache=AssetCache(settings.cache_dir),
+        trust=TrustState(settings.state_dir, DEVICE, settings.trusted_key_map),
+        **kw,
+    )
+    syncer.load()
+    return syncer
