@@ -51,7 +51,7 @@ def server() -> Iterator[FaultServer]:
 def test_a_download_resumes_after_the_process_is_killed(
     tmp_path: Path, server: FaultServer
 ) -> None:
-    server.rate = 1_000_000  # 1 MB/s: the 1.5 MB asset takes 1.5 s
+    server.rate = 500_000  # 500 kB/s: the 1.5 MB asset takes 3 s, time to kill it mid-way
     data = bytes(range(256)) * 6000
     server.publish(1, data)
     config = write_config(tmp_path / "device.toml", server.url, server, tmp_path / "d")
