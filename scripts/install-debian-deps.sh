@@ -8,6 +8,7 @@ packages=(
   xvfb xauth libgl1-mesa-dri libmtdev1 # a real X display for the Kivy apps in tests/demo
   fonts-noto-core                      # Noto Sans Lao (we also ship copies in assets/fonts)
   ffmpeg                               # makes H.264 test clips
+  faketime                             # make test's pass with the clock years ahead
 )
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   packages+=(python3-venv)

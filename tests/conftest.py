@@ -23,6 +23,18 @@ from tests.support.mosquitto import Broker  # noqa: E402
 TEST_DEVICE = DeviceAccount(device_id="test-device", site_id="test-site", password="device-secret")
 
 
+# Fixtures that start real processes or talk over sockets. Tests using them are marked
+# ``live`` and left out of the run under a shifted clock (``make test``'s faketime pass),
+# where libfaketime can make socket calls and timed waits fail with EINVAL.
+LIVE_FIXTURES = frozenset({"broker", "broker_dir", "run_cli", "stack", "fleet"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
+
 @pytest.fixture
 def broker() -> Iterator[Broker]:
     """A real Mosquitto on a free loopback port, knowing ``TEST_DEVICE`` and the server account.

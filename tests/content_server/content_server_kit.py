@@ -26,7 +26,9 @@ from content_server.settings import Settings
 from content_server.state import ServerState
 from content_server.store import Store
 
-NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+# Relative to the real clock: the CLI subprocesses some tests start read the real clock,
+# and a manifest signed there must agree with the in-process server's idea of now.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 ADMIN_PASSWORD = "correct horse battery"
 
 

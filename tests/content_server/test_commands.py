@@ -219,6 +219,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.live
 def test_serve_answers_and_says_where(settings: Settings) -> None:
     port = free_port()
     proc = subprocess.Popen(

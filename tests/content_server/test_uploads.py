@@ -65,6 +65,7 @@ def test_a_video_gets_duration_resolution_fps_and_a_thumbnail(
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg")
+@pytest.mark.live
 def test_an_h264_clip_from_ffmpeg_is_accepted(
     server: Server, editor: dict[str, str], tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,10 @@ from device_runtime.settings import DeviceSettings
 from signage_core.manifest import SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
+from tests.support.clock import latest_utc
 
-NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+# 12:00 in Huế, today or yesterday: the runtime under test reads the real clock.
+NOW = latest_utc(5)
 DEVICE = "adot-hall-1"
 
 

@@ -17,6 +17,8 @@ from device_runtime.errors import DownloadError
 from device_runtime.fetcher import HttpFetcher
 from tests.support.mosquitto import free_port
 
+pytestmark = pytest.mark.live
+
 ASSET = bytes(range(256)) * 40
 DATE = "Fri, 01 Jan 2027 00:00:00 GMT"
 

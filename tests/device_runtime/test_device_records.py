@@ -11,6 +11,7 @@ from fake_signage_server import NOW, FakeServer
 
 from device_runtime.errors import DownloadError
 from device_runtime.records import RecordQueue
+from signage_core.timefmt import format_time
 
 
 def play(q: RecordQueue, n: int) -> str:
@@ -31,7 +32,7 @@ def test_records_are_sent_and_then_deleted(tmp_path: Path) -> None:
     assert event == {
         "id": ids[1],
         "kind": "play",
-        "ts": "2026-11-26T05:00:01Z",
+        "ts": format_time(NOW + timedelta(seconds=1)),
         "playlist_id": "welcome",
         "item_id": "i1",
         "language": "lo",

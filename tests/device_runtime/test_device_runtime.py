@@ -16,6 +16,8 @@ from device_runtime import Content, Runtime
 from signage_core import topics
 from tests.support.mosquitto import free_port
 
+pytestmark = pytest.mark.live
+
 MAP = b"PNG gate map " * 200
 HOURS = b"PNG opening hours " * 100
 

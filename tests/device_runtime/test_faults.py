@@ -24,6 +24,8 @@ from device_runtime.fetcher import (
 from device_runtime.syncer import Syncer
 from tests.support.fault_server import Faults, FaultServer, real_syncer, sha
 
+pytestmark = pytest.mark.live
+
 
 def assets(seed: int, sizes: list[int]) -> list[bytes]:
     rng = random.Random(seed)

@@ -20,6 +20,8 @@ import pytest
 from tests.support.fault_server import FaultServer, sha
 from tests.support.kill_loop import Child, check_disk, kill_loop, write_config
 
+pytestmark = pytest.mark.live
+
 KILLS = 50
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -300,7 +300,10 @@ def test_a_device_offline_for_30_days_plays_the_playlist_planned_for_that_day(
     tet = {
         "id": "tet-holiday-hours",
         "priority": 20,
-        "schedule": {"start_date": "2026-12-20", "end_date": "2026-12-31"},
+        "schedule": {
+            "start_date": (NOW + timedelta(days=25)).date().isoformat(),
+            "end_date": (NOW + timedelta(days=35)).date().isoformat(),
+        },
         "items": [
             {
                 "id": "hours",
@@ -312,12 +315,12 @@ def test_a_device_offline_for_30_days_plays_the_playlist_planned_for_that_day(
     }
     signed["playlists"] = [everyday, tet]
     server.publish(signed)
-    now = [NOW]  # 2026-11-26
+    now = [NOW]
     device = Device(tmp_path, server, lambda: now[0])
     device.sync()
     server.offline = True
 
-    now[0] = NOW + timedelta(days=30)  # 2026-12-26: no link all that time, a reboot today
+    now[0] = NOW + timedelta(days=30)  # no link all that time, a reboot today
     rebooted = device.boot()
     rebooted.run_once()
 
@@ -354,7 +357,7 @@ def test_status_counts_bytes_and_files_of_a_pass(tmp_path: Path, server: FakeSer
     assert seen == [(total, 2)]
     assert status.last_ok == NOW and status.offline_since is None and status.last_error is None
     server.offline = True
-    later = datetime(2026, 11, 27, tzinfo=UTC)
+    later = NOW + timedelta(hours=19)
     syncer.clock = lambda: later
     status = syncer.run_once()
     assert status.state == "offline" and status.offline_since == later

@@ -7,14 +7,15 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from signage_core.manifest import SCHEMA, Manifest, parse_manifest
 from signage_core.timefmt import format_time
+from tests.support.clock import latest_utc
 
-ISSUED = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+ISSUED = latest_utc(0)  # the player under test reads the real clock
 
 LAO_MIXED = "ລາວ-ຫວຽດນາມ 2026"
 LAO_PARAGRAPH = (

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from signage_player.main import parse_args
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +44,7 @@ print("headless ok")
 """
 
 
+@pytest.mark.live
 def test_headless_runs_the_runtime_and_never_imports_kivy() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", HEADLESS],
