@@ -28,12 +28,12 @@ from .yamlsource import Problems, Y
 
 SITE_KEYS = ("id", "parent", "name", "languages", "required_languages")
 PLAYLIST_KEYS = ("id", "site", "name", "priority", "fallback", "schedule", "items", "groups")
-CATEGORY_KEYS = ("id", "site", "position", "text", "file", "pages")
-PAGE_KEYS = ("id", "position", "text", "file")
+CATEGORY_KEYS = ("id", "site", "position", "text", "file", "pages", "sources")
+PAGE_KEYS = ("id", "position", "text", "file", "sources")
 ITEM_KEYS = {
-    "text": ("id", "kind", "duration_s", "text"),
-    "image": ("id", "kind", "duration_s", "file", "caption"),
-    "video": ("id", "kind", "duration_s", "file", "caption"),
+    "text": ("id", "kind", "duration_s", "text", "sources"),
+    "image": ("id", "kind", "duration_s", "file", "caption", "sources"),
+    "video": ("id", "kind", "duration_s", "file", "caption", "sources"),
 }
 _SCHEDULE_FIELD = re.compile(
     r"^(start_date|end_date|weekdays|windows)(?:\[(\d+)\](?:\.(start|end))?)?"
@@ -270,7 +270,7 @@ class FileRules:
         if not self.mapping(y, f"a {kind} item", ITEM_KEYS[kind], required):
             return None
         d = y.value
-        item_id = self.ident(d["id"], "the item id")
+        item_id = self.ident(d["id"], "the item id") if self.sources(d) else None
         if item_id in seen:
             self.err(d["id"], f"item id '{item_id}' is used twice in this playlist")
             item_id = None
@@ -356,10 +356,10 @@ class FileRules:
         localised = [(item, node) for item, node in good if node is not None]
         return draft, d["site"], localised
 
-    def id_list(self, y: Y, what: str) -> list[str] | None:
+    def id_list(self, y: Y, what: str, example: str = "adot-hall-screens") -> list[str] | None:
         """A list of distinct ids, like ``groups: [adot-hall-screens]``."""
         if not isinstance(y.value, list):
-            self.err(y, f"{what} must be a list of ids, like [adot-hall-screens]")
+            self.err(y, f"{what} must be a list of ids, like [{example}]")
             return None
         out: list[str] = []
         for entry in y.value:
@@ -369,6 +369,14 @@ class FileRules:
             elif ident is not None:
                 out.append(ident)
         return out if len(out) == len(y.value) else None
+
+    def sources(self, d: dict[str, Y]) -> bool:
+        """``sources: [decree-134-2016-art6]``: ids of docs/content.md's Sources, checked
+        for shape only (tests/content_server/test_content_sources.py checks they are listed)
+        and not stored: the screens show the text, the docs keep the sources."""
+        if "sources" not in d:
+            return True
+        return self.id_list(d["sources"], "sources", "decree-134-2016-art6") is not None
 
     # --- kiosk pages ---------------------------------------------------------
 
@@ -399,7 +407,7 @@ class FileRules:
         index: int,
     ) -> CheckedPage | None:
         d = y.value
-        page_id = self.ident(d["id"], f"the {kind} id")
+        page_id = self.ident(d["id"], f"the {kind} id") if self.sources(d) else None
         position = index
         if "position" in d:
             p = d["position"].value
