@@ -79,7 +79,7 @@ sites:
     required_languages: [vi, lo]
   - id: adot
     parent: hue
-    name: {vi: "Cửa khẩu quốc tế A Đớt", lo: "ດ່ານສາກົນ ອາເດີດ"}
+    name: {vi: "Cửa khẩu A Đớt", lo: "ດ່ານ ອາເດີດ"}
   - id: adot-hall
     parent: adot
     name: {vi: "A Đớt – Sảnh", lo: "ອາເດີດ – ຫ້ອງໂຖງ"}

@@ -43,8 +43,8 @@ def signed_manifest(
                         "kind": "text",
                         "duration_s": 10,
                         "variants": {
-                            "vi": {"title": "Chào mừng", "body": "Cửa khẩu quốc tế A Đớt"},
-                            "lo": {"title": "ຍິນດີຕ້ອນຮັບ", "body": "ດ່ານສາກົນ ອາດົດ"},
+                            "vi": {"title": "Chào mừng", "body": "Cửa khẩu A Đớt"},
+                            "lo": {"title": "ຍິນດີຕ້ອນຮັບ", "body": "ດ່ານ ອາເດີດ"},
                         },
                     }
                 ],

@@ -102,7 +102,7 @@ def test_vietnamese_and_lao_cards_on_screen(display: Display, tmp_path: Path) ->
     welcome = text_item(
         "welcome",
         {
-            "vi": {"title": "Cửa khẩu Quốc tế A Đớt – Tà Vàng", "body": VI_BODY},
+            "vi": {"title": "Cửa khẩu A Đớt – Tà Vàng", "body": VI_BODY},
             "lo": {"title": LAO_MIXED, "body": LAO_PARAGRAPH},
         },
         duration_s=2,
