@@ -18,7 +18,7 @@ WELCOME = text_item(
     {
         "vi": {"title": "Chào mừng", "body": "Cửa khẩu A Đớt"},
         "lo": {"title": "ຍິນດີຕ້ອນຮັບ", "body": "ດ່ານ ອາເດີດ"},
-        "en": {"title": "Welcome", "body": "A Dot International Border Gate"},
+        "en": {"title": "Welcome", "body": "A Dot Border Gate"},
     },
     duration_s=12,
 )
