@@ -8,6 +8,8 @@
     mqtt-config   write Mosquitto's password, ACL and config files (and reload it)
     revoke-device revoke a device: its token and its MQTT account stop working
     rotate-key    rotate the signing key: start, --status, --finish [--force]
+    backup        write the database, keys and assets into one file (server may run)
+    restore       make a new data folder from a backup
 
 Every failure is one line on stderr and a non-zero exit (1; 2 for a usage
 error or an ``init`` that would overwrite a data folder); never a traceback.
@@ -32,6 +34,7 @@ from signage_core.timefmt import format_time
 
 from . import broker, importer
 from .assets import AssetStore
+from .backup import SKIP_VERSIONS, backup, restore
 from .datadir import AlreadyInitialisedError, initialise, open_store
 from .enrollment import (
     DEFAULT_DEVICE_DATA_DIR,
@@ -362,6 +365,29 @@ def _rotation_finish(settings: Settings, store: Store, *, force: bool) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    result = backup(settings, args.out, _now())
+    size = result.bytes / 1e6
+    print(f"backed up {settings.data_dir} to {result.path}: {result.files} files "
+          f"({result.assets} assets, {size:.1f} MB)")  # fmt: skip
+    print("it holds the signing key: keep it as safe as the key itself")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    result = restore(args.archive, settings, _now(), args.skip_versions)
+    print(
+        f"restored {args.archive} into {result.data_dir}: {result.files} files, "
+        f"{result.assets} assets, {result.devices} devices"
+    )
+    if result.manifest_version is not None:
+        print(f"every device's manifest signed again as version {result.manifest_version}")
+    print(f"start it with `{PROG} serve --data-dir {result.data_dir}`; devices keep syncing")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Content server of the border-gate signage."
@@ -458,6 +484,18 @@ def _parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="with --finish: finish even though some devices have not caught up",
+    )
+
+    p = command("backup", cmd_backup, "write the database, keys and assets into one file")
+    p.add_argument("--out", required=True, type=Path, help="the backup file to write")
+    p = command("restore", cmd_restore, "make a new data folder (--data-dir) from a backup")
+    p.add_argument("archive", type=Path, metavar="FILE", help="a file written by backup")
+    p.add_argument(
+        "--skip-versions",
+        type=int,
+        default=SKIP_VERSIONS,
+        help=f"manifest versions left unused, past any the lost server handed out "
+        f"after the backup ({SKIP_VERSIONS})",
     )
     return parser
 

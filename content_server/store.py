@@ -377,6 +377,21 @@ class Store:
             )
             return int(cur.lastrowid or 0)
 
+    def skip_versions(self, count: int, published_at: str, user: str, reason: str) -> int:
+        """Leave ``count`` versions unused: the next one handed out is past them all.
+
+        After a restore from backup, devices may hold versions the lost server handed out
+        after the backup; they accept only a version greater than the one they hold."""
+        with self.transaction():
+            (newest,) = self._db.execute(
+                "SELECT coalesce(max(version), 0) FROM publishes"
+            ).fetchone()
+            self._db.execute(
+                "INSERT INTO publishes (version, published_at, user, reason) VALUES (?, ?, ?, ?)",
+                [int(newest) + count, published_at, user, reason],
+            )
+            return int(newest) + count
+
     def add_manifest(
         self, device_id: str, version: int, envelope: bytes, issued_at: str, expires_at: str
     ) -> None:
