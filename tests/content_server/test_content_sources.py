@@ -30,7 +30,7 @@ CONTENT_MD = ROOT / "docs" / "content.md"
 STATED_RULES: dict[str, str] = {
     r"\b1,5 lít\b|\b200 điếu\b|\b10\.000\.000 đồng\b": "decree-134-2016-art6",
     r"\b5\.000 USD\b|\b15\.000\.000 đồng\b": "circular-15-2011-sbv",
-    r"\b300 g\b|vàng miếng": "circular-11-2014-sbv",
+    r"\b300[ \u00a0]g\b|vàng miếng": "circular-11-2014-sbv",
     r"cửa khẩu chính": "decision-1020-2006-ttg",
     r"chỉ công dân Việt Nam và công dân Lào": "decree-112-2014",
     r"\b30 ngày\b": "visa-vn-la-2004",
