@@ -81,8 +81,7 @@ def _verify_scrypt(password: str, stored: str) -> bool:
 
 
 SIGN_IN_REFUSED = (
-    "wrong user name or password, or the account is disabled; check both, "
-    "or ask an administrator"
+    "wrong user name or password, or the account is disabled; check both, or ask an administrator"
 )
 
 
