@@ -68,6 +68,18 @@ def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
     return headers, body
 
 
+def _log_refusal(scope: Any, limit: int, how: str) -> None:
+    client = scope.get("client") or ("?", 0)
+    log.info(
+        "%s %s from %s: body %s over %d bytes, refused with 413",
+        scope["method"],
+        scope["path"],
+        client[0],
+        how,
+        limit,
+    )
+
+
 class BodyLimit:
     def __init__(self, app: Any, limits: BodyLimits) -> None:
         self.app = app
@@ -82,6 +94,7 @@ class BodyLimit:
             if name == b"content-length":
                 if value.isdigit() and int(value) > limit:
                     await self._refuse(send, limit, what)
+                    _log_refusal(scope, limit, "announced")
                     return
                 break
         answered = False  # our 413 went out: the app's own answer is dropped
@@ -117,6 +130,8 @@ class BodyLimit:
                 raise
             # The app failed on the cut-off body; the client already has its 413.
             log.debug("after a 413 for %s", scope["path"], exc_info=True)
+        if answered:
+            _log_refusal(scope, limit, "sent")
 
     @staticmethod
     async def _refuse(send: Any, limit: int, what: str) -> None:

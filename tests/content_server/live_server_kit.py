@@ -7,6 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,19 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     port: int
     device_token: str
+    log_path: Path
+
+    def log(self) -> str:
+        """What the server wrote to stderr so far (its log)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> str:
+        """The log once it holds ``text``; fails after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log()):
+            assert time.monotonic() < deadline, f"the server never logged {text!r}:\n{log}"
+            time.sleep(0.05)
+        return log
 
     @property
     def url(self) -> str:
@@ -53,10 +67,12 @@ def serve(settings: Settings, content_dir: Path, **env_settings: str) -> Iterato
     env = {**os.environ, **env_settings}
     command = [sys.executable, "-m", "content_server.cli", "serve"]
     command += ["--data-dir", str(settings.data_dir), "--port", str(port), "--no-access-log"]
-    process = subprocess.Popen(command, env=env)
+    log_path = settings.data_dir.parent / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stderr=log)
     try:
         wait_port(port, timeout=60)
-        server = LiveServer(process, port, token)
+        server = LiveServer(process, port, token, log_path)
         assert requests.get(f"{server.url}/healthz", timeout=30).status_code == 200
         yield server
     finally:

@@ -116,6 +116,12 @@ def _assert_memory_stayed(live: LiveServer, before_kib: int, what: str) -> None:
     assert grown_mb < 10, f"{what}: the server's peak memory grew by {grown_mb:.0f} MB"
 
 
+def _assert_logged_quietly(live: LiveServer, path: str) -> None:
+    """The refusal is one log line, not a traceback (an attacker could fill the log)."""
+    log = live.wait_for_log(f"POST {path} from 127.0.0.1: body")
+    assert "Traceback" not in log and "unexpected error" not in log, log
+
+
 def test_a_50_mb_json_body_without_a_token_is_refused_before_it_is_read(
     live: LiveServer,
 ) -> None:
@@ -130,6 +136,7 @@ def test_a_50_mb_json_body_without_a_token_is_refused_before_it_is_read(
     problem = answer.problem()
     assert problem["status"] == 413 and "at most 262144 bytes" in problem["detail"]
     _assert_memory_stayed(live, before, "a 50 MB body with Content-Length")
+    _assert_logged_quietly(live, "/api/v1/playlists")
     assert requests.get(f"{live.url}/healthz", timeout=30).status_code == 200
 
 
@@ -144,6 +151,7 @@ def test_a_50_mb_chunked_json_body_is_cut_off_at_the_limit(live: LiveServer) -> 
     assert answer.status == 413
     assert answer.problem()["limit"] == 256 * 1024
     _assert_memory_stayed(live, before, "a 50 MB chunked body")
+    _assert_logged_quietly(live, "/api/v1/playlists")
     assert requests.get(f"{live.url}/healthz", timeout=30).status_code == 200
 
 
@@ -162,6 +170,7 @@ def test_a_chunked_screenshot_over_its_cap_is_cut_off(live: LiveServer) -> None:
     assert answer.status == 413
     assert answer.problem()["limit"] == 8 * MB
     _assert_memory_stayed(live, before, "a 40 MB chunked screenshot")
+    _assert_logged_quietly(live, "/api/v1/devices/adot-hall-1/screenshot")
 
 
 def test_a_batch_of_events_over_its_cap_is_refused_and_nothing_stored(
