@@ -25,6 +25,7 @@ from ..errors import AuthenticationError
 from ..schemas import TokenOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+AUDITED_NAME_CHARS = 64  # user names have at most 32
 
 
 @router.post(
@@ -45,7 +46,9 @@ def sign_in(
         user = authenticate(state.store, form.username, form.password)
     except AuthenticationError:
         state.throttle.failed(form.username, address, time.monotonic())
-        state.store.audit(format_time(now), form.username, "sign-in refused", "", address)
+        # Any name goes into the audit log, but no longer than a user name can be.
+        name = form.username[:AUDITED_NAME_CHARS]
+        state.store.audit(format_time(now), name, "sign-in refused", "", address)
         raise
     state.throttle.succeeded(form.username, address)
     ttl = timedelta(minutes=state.settings.token_ttl_minutes)

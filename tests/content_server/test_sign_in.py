@@ -151,3 +151,10 @@ def test_sign_out_ends_the_token_on_the_server(server: Server) -> None:
     assert server.client.get("/api/v1/devices", headers=other).status_code == 200
     actions = [e for e in server.state.store.audit_log() if e["action"] == "sign-out"]
     assert [e["user"] for e in actions] == ["guard"]
+
+
+def test_a_refused_sign_in_with_a_huge_name_is_audited_short(server: Server) -> None:
+    name = "n" * 200_000
+    assert _post_token(server.client, name, "guess")[0] == 401
+    refused = [e for e in server.state.store.audit_log() if e["action"] == "sign-in refused"]
+    assert [e["user"] for e in refused] == ["n" * 64]
