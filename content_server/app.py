@@ -13,11 +13,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI
 
 from . import problems
+from .body_limit import BodyLimit, BodyLimits
 from .fastpath import ManifestFastPath
 from .ingest import FleetLink
 from .keys import load_mqtt_server_password
@@ -38,8 +40,11 @@ from .routers import (
     users,
 )
 from .routers import fleet as fleet_router
+from .routers.fleet import MAX_SCREENSHOT_BYTES
+from .security_headers import SecurityHeaders
 from .settings import Settings
 from .state import ServerState
+from .uploads import FORM_OVERHEAD
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -80,6 +85,20 @@ def _fleet_link(settings: Settings, state: ServerState) -> FleetLink | None:
     )
 
 
+EVENTS_BODY_BYTES = 2 * 1024 * 1024  # 500 events of about 4 KiB each
+
+
+class ContentServerApp(FastAPI):
+    """FastAPI with two guards outside all of its own middleware: every answer, a 500
+    of an unexpected failure included, gets the security headers, and no request body
+    is read past its cap (``body_limit.py``, ``security_headers.py``)."""
+
+    body_limits: BodyLimits
+
+    def build_middleware_stack(self) -> Any:
+        return SecurityHeaders(BodyLimit(super().build_middleware_stack(), self.body_limits))
+
+
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     """The app for the data folder in ``settings``; ``NotInitialisedError`` if it is empty."""
     state = ServerState.open(settings, clock)
@@ -105,11 +124,21 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 fleet.stop()
             state.close()
 
-    app = FastAPI(
+    docs = settings.api_docs
+    app = ContentServerApp(
         title="Border-gate signage content server",
         version="1",
         summary="Signed multilingual playlists for the screens at the border gates of Huế.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.body_limits = BodyLimits(
+        json=settings.max_json_body_bytes,
+        upload=settings.max_upload_bytes + FORM_OVERHEAD,
+        screenshot=MAX_SCREENSHOT_BYTES,
+        events=EVENTS_BODY_BYTES,
     )
     app.state.server = state
     app.state.fleet = fleet

@@ -2,7 +2,8 @@
 
 The one place where exceptions become HTTP responses: our own
 ``ContentServerError`` tree (each class names its status), FastAPI's request
-validation errors, Starlette's HTTP errors (unknown address, wrong method) and,
+validation errors, Starlette's HTTP errors (unknown address, wrong method), a
+client that stopped sending its body (logged, no traceback) and,
 last, anything unexpected, which is logged here and answered with a 500 that
 gives nothing away. A problem has ``type``, ``title``, ``status`` and
 ``detail``; some add members (``errors`` for validation and import problems).
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .errors import (
     AuthenticationError,
@@ -114,6 +116,13 @@ async def _http(request: Request, exc: Exception) -> ProblemResponse:
     return problem(exc.status_code, detail, headers=exc.headers)
 
 
+async def _gone(request: Request, exc: Exception) -> ProblemResponse:
+    # The client went away mid-body, or ``body_limit`` cut the body off after its 413:
+    # nobody reads this answer, and it is no server fault worth a traceback.
+    log.info("%s %s: the client stopped sending the body", request.method, request.url.path)
+    return problem(400, "the request body ended before it was complete")
+
+
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "an unexpected error happened; the details are in the server's log")
@@ -123,4 +132,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ContentServerError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

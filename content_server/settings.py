@@ -37,16 +37,25 @@ class Settings(BaseSettings):
         8 * 60, ge=1, description="How long a user's sign-in token is valid."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed sign-ins for one user name before it is locked for a while."
+        5,
+        ge=1,
+        description="Failed sign-ins for one user name from one client address before "
+        "that pair must wait (the same user from another address is not held up).",
     )
     login_max_failures_per_address: int = Field(
-        20, ge=1, description="Failed sign-ins from one client address before it is locked."
+        20, ge=1, description="Failed sign-ins from one client address before it must wait."
     )
     login_window_s: float = Field(
         900.0, gt=0, description="How far back failed sign-ins are counted, in seconds."
     )
     login_lockout_s: float = Field(
-        300.0, gt=0, description="How long a locked user name or address must wait, in seconds."
+        60.0,
+        gt=0,
+        description="The first wait after too many failures, in seconds; each further "
+        "failure doubles it.",
+    )
+    login_max_lockout_s: float = Field(
+        3600.0, gt=0, description="The longest wait the doubling reaches, in seconds."
     )
     fonts_dir: Path | None = Field(
         None,
@@ -70,6 +79,19 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the server looks for changes made by other processes "
         "(a `content-server publish` or `add-device` while it runs).",
+    )
+
+    max_json_body_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        description="Largest request body of the JSON routes, in bytes; a larger one is "
+        "refused with 413 before it is read (uploads have `max_upload_bytes`, screenshots "
+        "8 MiB, batches of device events 2 MiB).",
+    )
+    api_docs: bool = Field(
+        True,
+        description="Serve the API documentation at /docs and /redoc and the OpenAPI "
+        "document at /openapi.json; false turns them off (404).",
     )
 
     @property

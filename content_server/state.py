@@ -72,6 +72,7 @@ class ServerState:
                 max_per_address=settings.login_max_failures_per_address,
                 window_s=settings.login_window_s,
                 lockout_s=settings.login_lockout_s,
+                max_lockout_s=settings.login_max_lockout_s,
             )
         )
         self._data_version: int | None = None

@@ -668,6 +668,35 @@ class Store:
         )
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
+    # --- sign-in hardening (issue 8) ----------------------------------------
+
+    def upgrade_password_hash(self, username: str, old_hash: str, new_hash: str) -> None:
+        """Replace a hash of an older kind after a successful sign-in; tokens stay valid,
+        and a password changed in the meantime is left alone."""
+        self._write(
+            "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+            [new_hash, username, old_hash],
+        )
+
+    def revoke_user_token(self, token_hash: str) -> int:
+        """Sign-out: the token stops working at once (its row is gone)."""
+        return self._write("DELETE FROM user_tokens WHERE token_hash = ?", [token_hash])
+
+    def audit_subjects(self) -> dict[str, str | None]:
+        """What an audit row's target may name (``"user x"``, ``"playlist x"``, ``"device x"``…),
+        mapped to the site it belongs to (None: every site, like an unscoped user)."""
+        rows = self._rows(
+            """SELECT 'user ' || username AS subject, site_id FROM users
+               UNION ALL SELECT 'site ' || id, id FROM sites
+               UNION ALL SELECT 'device ' || id, site_id FROM devices
+               UNION ALL SELECT 'playlist ' || id, site_id FROM playlists
+               UNION ALL SELECT 'playlist ' || id, site_id FROM playlist_drafts
+               UNION ALL SELECT 'page ' || id, site_id FROM pages
+               UNION ALL SELECT 'group ' || id, site_id FROM device_groups
+               UNION ALL SELECT 'alert ' || id, site_id FROM alerts"""
+        )
+        return {r["subject"]: r["site_id"] for r in rows}
+
 
 @MIGRATIONS()
 def m101_accounts_assets_drafts_pages(db: Database) -> None:

@@ -1,5 +1,6 @@
 """``/api/v1/users``: accounts. Admins create, list and disable users of their sites;
-everyone changes their own password (``PUT /users/me/password``).
+everyone changes their own password (``PUT /users/me/password``, throttled like
+sign-in: wrong current passwords count as failed sign-ins).
 
 An admin whose account is scoped to a site manages only users scoped to that
 site or below, and may not create an unscoped (all-sites) user.
@@ -7,11 +8,13 @@ site or below, and may not create an unscoped (all-sites) user.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import time
+
+from fastapi import APIRouter, Request
 
 from signage_core.timefmt import format_time
 
-from ..access import AdminUser, Audit, UserScope
+from ..access import AdminUser, Audit, UserScope, client_address
 from ..accounts import hash_password, verify_password
 from ..deps import CurrentUser, State
 from ..errors import ConflictError, InvalidInputError, NotFoundError
@@ -67,9 +70,20 @@ def disable_user(
     return _out(User(user.username, user.password_hash, user.role, user.site_id, True))
 
 
-@router.put("/me/password", status_code=204, summary="Change your own password")
-def change_password(body: PasswordChange, user: CurrentUser, state: State, audit: Audit) -> None:
+@router.put(
+    "/me/password",
+    status_code=204,
+    summary="Change your own password",
+    responses={429: {"description": "Throttled"}},
+)
+def change_password(
+    body: PasswordChange, user: CurrentUser, state: State, audit: Audit, request: Request
+) -> None:
+    # Throttled like sign-in: a stolen session cannot be used to guess the password.
+    address = client_address(request)
+    state.throttle.check(user.username, address, time.monotonic())
     if not verify_password(body.current_password, user.password_hash):
+        state.throttle.failed(user.username, address, time.monotonic())
         raise InvalidInputError("the current password is wrong; nothing was changed")
     if body.new_password == body.current_password:
         raise InvalidInputError("the new password must differ from the current one")

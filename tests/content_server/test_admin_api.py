@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from content_server_kit import Server
 
-from content_server.accounts import hash_password
+from content_server.accounts import SIGN_IN_REFUSED, hash_password
 from content_server.models import User
 from signage_core.timefmt import format_time
 
@@ -60,7 +60,7 @@ def test_a_user_of_one_gate_sees_only_that_gate(server: Server) -> None:
 def test_a_wrong_password_is_401_and_audited(server: Server, username: str, password: str) -> None:
     r = server.client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert r.status_code == 401
-    assert r.json()["detail"] == "wrong user name or password"
+    assert r.json()["detail"] == SIGN_IN_REFUSED
     last = server.state.store.audit_log()[-1]
     assert (last["user"], last["action"]) == (username, "sign-in refused")
 

@@ -54,6 +54,8 @@ def test_no_server_error_and_answers_match_their_schema(api_schema: Any) -> None
     tried = 0
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/api/v1/auth/logout":
+            continue  # it would end the token every other operation uses
 
         @given(case=operation.as_strategy())
         @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
