@@ -264,6 +264,13 @@ def _server_mqtt_password(args: argparse.Namespace, settings: Settings) -> str:
     return load_mqtt_server_password(settings.mqtt_server_password_path)
 
 
+def _readable(path: Path, option: str) -> Path:
+    """An absolute path to a file that exists (Mosquitto reads it from another folder)."""
+    if not path.is_file():
+        raise ContentServerError(f"{option}: no such file {path}")
+    return path.resolve()
+
+
 def cmd_mqtt_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     password = _server_mqtt_password(args, settings)
@@ -272,8 +279,25 @@ def cmd_mqtt_config(args: argparse.Namespace) -> int:
         devices = broker.device_accounts(store)
     finally:
         store.close()
+    tls = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise ContentServerError("a TLS listener needs both --tls-cert and --tls-key")
+        tls = broker.TlsListener(
+            _readable(args.tls_cert, "--tls-cert"),
+            _readable(args.tls_key, "--tls-key"),
+            _readable(args.tls_ca, "--tls-ca") if args.tls_ca else None,
+        )
+    elif args.tls_ca:
+        raise ContentServerError("--tls-ca goes with --tls-cert and --tls-key")
     conf = broker.write_broker_files(
-        args.out, port=args.port, server_password=password, devices=devices, host=args.host
+        args.out,
+        port=args.port,
+        server_password=password,
+        devices=devices,
+        host=args.host,
+        server_port=args.server_port,
+        tls=tls,
     )
     reloaded = _reload_broker(args)
     print(f"wrote {conf} ({len(devices)} device account(s)){reloaded}")
@@ -422,6 +446,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="folder to write the files into")
     p.add_argument("--port", required=True, type=int, help="port Mosquitto listens on")
     p.add_argument("--host", default="127.0.0.1", help="address Mosquitto listens on")
+    p.add_argument(
+        "--server-port",
+        type=int,
+        help="also listen on 127.0.0.1:PORT for the server's own connections (serve's "
+        "--mqtt-url, the command line); recommended: see docs/operations.md",
+    )
+    p.add_argument("--tls-cert", type=Path, help="TLS on --port: the broker's certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, help="TLS on --port: its private key (PEM)")
+    p.add_argument(
+        "--tls-ca", type=Path, help="TLS on --port: the CA of device client certificates (PEM)"
+    )
     p.add_argument(
         "--server-password-file",
         type=Path,

@@ -40,7 +40,7 @@ class Watcher:
         self.filters = topic_filters
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", broker.port, keepalive=10)
+        self.client.connect("127.0.0.1", broker.server_port, keepalive=10)
         self.client.loop_start()
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:

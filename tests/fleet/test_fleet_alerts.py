@@ -50,7 +50,7 @@ def post_alert(fleet: Fleet, site: str, seconds: float = 600, **extra: Any) -> d
 def server_client(fleet: Fleet) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="forger")
     client.username_pw_set(SERVER_USER, SERVER_MQTT_PASSWORD)
-    client.connect("127.0.0.1", fleet.broker.port, keepalive=30)
+    client.connect("127.0.0.1", fleet.broker.server_port, keepalive=30)
     client.loop_start()
     return client
 
