@@ -38,7 +38,7 @@ from signage_core import topics
 from signage_core.timefmt import format_time, parse_time
 
 from .broker import SERVER_USER
-from .commands import make_command
+from .commands import DEFAULT_TTL, make_command, signed_command
 from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
 from .state import ServerState
 from .store import FleetStore
@@ -152,10 +152,12 @@ class FleetLink:
     def send_command(
         self, device_id: str, cmd: str, now: datetime, ttl: timedelta | None = None
     ) -> dict[str, Any]:
-        payload = make_command(cmd, now) if ttl is None else make_command(cmd, now, ttl)
-        self.client.publish(topics.cmd_topic(device_id), topics.encode(payload), qos=1)
+        """Sign and publish ``cmd`` for ``device_id``; return what was signed (for the audit)."""
+        signed = make_command(cmd, device_id, now, ttl or DEFAULT_TTL)
+        payload = signed_command(signed, list(self.state.keys))
+        self.client.publish(topics.cmd_topic(device_id), payload, qos=1)
         self.stats["commands_sent"] += 1
-        return payload
+        return {k: signed[k] for k in ("cmd", "id", "issued_at", "expires_at")}
 
     def publish_alert(self, site_id: str, envelope: bytes) -> None:
         """Retained, so a device that connects later gets it at once."""

@@ -1,8 +1,9 @@
 """The device's live link to Mosquitto: status, heartbeats, and wake-up commands.
 
     connect ─▶ retained {"state": "online", "session": n} on .../status
-            ─▶ subscribe .../cmd, and signage/v1/sites/<s>/alert for the device's
-               site and every site above it (``set_alert_sites``; retained)
+            ─▶ subscribe .../cmd (signed commands, checked by ``on_command``), and
+               signage/v1/sites/<s>/alert for the device's site and every site
+               above it (``set_alert_sites``; retained)
             ─▶ heartbeat on .../heartbeat every ``heartbeat_interval_s``, and at once
                after the first sync pass, on reconnects and when new content plays
     lost    ─▶ the broker publishes the will: retained "offline" (set before connecting)
@@ -33,8 +34,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from signage_core import topics
-from signage_core.errors import ManifestError
-from signage_core.timefmt import format_time, parse_time
+from signage_core.timefmt import format_time
 
 from .settings import DeviceSettings
 from .state import SessionCounter
@@ -207,21 +207,13 @@ class MqttLink:
         if msg.retain:  # a command is for now, never a stale retained one
             return
         try:
-            payload = topics.decode(bytes(msg.payload))
+            envelope = topics.decode(bytes(msg.payload))
         except topics.PayloadError as e:
-            log.warning("mqtt: ignoring a command: %s", e)
+            log.warning("commands: refused a command (malformed): %s", e)
             return
-        expires = payload.get("expires_at")
-        if expires is not None:
-            try:
-                if parse_time(expires, "expires_at") <= self.clock():
-                    log.info("mqtt: ignoring an expired %r command", payload.get("cmd"))
-                    return
-            except ManifestError as e:
-                log.warning("mqtt: ignoring a command: %s", e)
-                return
-        log.info("mqtt: command %r received", payload.get("cmd"))
-        self.on_command(payload)
+        # Signature, device, expiry and replay are checked by ``on_command``
+        # (``commands.CommandHandler``) before anything is done.
+        self.on_command(envelope)
 
     # -- heartbeats (own thread) -------------------------------------------------------
 

@@ -161,7 +161,8 @@ class Stack:
         self._spawn(
             "server",
             [_cli("content-server"), "serve", "--data-dir", str(self.data_dir),
-             "--host", "127.0.0.1", "--port", str(self.server_port), "--mqtt-url", self.mqtt_server_url],
+             "--host", "127.0.0.1", "--port", str(self.server_port),
+             "--mqtt-url", self.mqtt_server_url],
             env={"CONTENT_SERVER_MQTT_PASSWORD": self.mqtt_server_password},
         )  # fmt: skip
         deadline = time.monotonic() + 30
