@@ -135,6 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         mqtt_url=args.mqtt_url,
+        mqtt_ca_file=args.mqtt_ca_file,
         access_log=False if args.no_access_log else None,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -185,6 +186,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_add_device(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_urls(args.server_url, args.mqtt_url)
+    if args.mqtt_ca_file and not args.mqtt_url.startswith("mqtts://"):
+        raise ContentServerError("--mqtt-ca-file is for TLS: give an mqtts:// --mqtt-url")
     config_out: Path = args.config_out
     if config_out.exists() and not args.replace:
         raise ContentServerError(
@@ -203,6 +206,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
                 mqtt_url=args.mqtt_url,
                 trusted_keys=[k.public for k in keys],
                 data_dir=args.device_data_dir,
+                mqtt_ca_file=args.mqtt_ca_file,
             ),
         )
         now = _now()
@@ -415,6 +419,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to listen on (8000)")
     p.add_argument("--mqtt-url", help="the broker, like mqtt://127.0.0.1:1883")
     p.add_argument(
+        "--mqtt-ca-file",
+        type=Path,
+        help="with an mqtts:// --mqtt-url: the CA (PEM) that signed the broker's certificate",
+    )
+    p.add_argument(
         "--no-access-log",
         action="store_true",
         help="no log line per request (or CONTENT_SERVER_ACCESS_LOG=false)",
@@ -428,6 +437,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device-id", required=True, help="new device id, like adot-hall-1")
     p.add_argument("--server-url", required=True, help="this server as the device reaches it")
     p.add_argument("--mqtt-url", required=True, help="the broker as the device reaches it")
+    p.add_argument(
+        "--mqtt-ca-file",
+        help="with an mqtts:// --mqtt-url: path ON THE DEVICE of the CA (PEM) that signed the "
+        "broker's certificate, written as mqtt_ca_file (copy that file there too)",
+    )
     p.add_argument("--config-out", required=True, type=Path, help="TOML file to write")
     p.add_argument(
         "--device-data-dir",
