@@ -45,6 +45,7 @@ from signage_core.timefmt import format_time, parse_time
 
 from .broker import SERVER_USER
 from .commands import DEFAULT_TTL, make_command, signed_command
+from .errors import ContentServerError
 from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
 from .state import ServerState
 from .store import FleetStore
@@ -137,8 +138,9 @@ class FleetLink:
             try:
                 ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
             except (OSError, ValueError) as e:
-                raise ValueError(
-                    f"the MQTT CA file {ca_file} cannot be read as a PEM certificate: {e}"
+                raise ContentServerError(
+                    f"the MQTT CA file {ca_file} (CONTENT_SERVER_MQTT_CA_FILE, --mqtt-ca-file) "
+                    f"cannot be read as a PEM certificate: {getattr(e, 'strerror', None) or e}"
                 ) from e
             self.client.tls_set_context(ctx)
             self.client.on_tls_error = self._on_tls_error

@@ -10,6 +10,7 @@ Relative ``data_dir`` paths are taken from the folder holding the config file.
 
 from __future__ import annotations
 
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -124,6 +125,13 @@ def _tls_files(
         out[key] = path
     if ("mqtt_cert_file" in out) != ("mqtt_key_file" in out):
         raise SettingsError(f"{source}: 'mqtt_cert_file' and 'mqtt_key_file' go together")
+    try:  # read them now: a file that is not PEM is found at start, not at the first connect
+        ca = out.get("mqtt_ca_file")
+        ctx = ssl.create_default_context(cafile=str(ca) if ca else None)
+        if "mqtt_cert_file" in out:
+            ctx.load_cert_chain(str(out["mqtt_cert_file"]), str(out["mqtt_key_file"]))
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        raise SettingsError(f"{source}: the TLS files are not usable PEM files: {e}") from e
     return out
 
 
