@@ -97,11 +97,11 @@ def main() -> int:
     store.close()
     broker = Broker.start(devices=accounts, server_password=PASSWORD)
     state = ServerState.open(settings, lambda: datetime.now(UTC))
-    link = FleetLink(state, url=broker.url, password=PASSWORD)
+    link = FleetLink(state, url=broker.server_url, password=PASSWORD)
     try:
         link.start()
         assert link.wait_connected(10)
-        bare = Counter(broker.port)
+        bare = Counter(broker.server_port)
         time.sleep(0.5)
         stop = threading.Event()
         threads = [

@@ -81,6 +81,7 @@ def _fleet_link(settings: Settings, state: ServerState) -> FleetLink | None:
         state,
         url=settings.mqtt_url,
         password=password,
+        ca_file=settings.mqtt_ca_file,
         default_interval_s=settings.heartbeat_interval_s,
     )
 

@@ -7,6 +7,19 @@ gate ``adot`` reaches the screens of ``adot-hall``); the server's account reads
 and writes everything under ``signage/v1/``. Anonymous clients are refused;
 a revoked device has no line in the password file, so it is refused too.
 
+The listener devices use replaces every client id with the username
+(``use_username_as_clientid``): a device's client id is its id whatever it
+sends, so device B, logged in with its own password, cannot take device A's
+client id and knock A off the broker. The server's own connections (the
+ingest, the command line, an operator's ``mosquitto_sub``) are several at once
+under one account, so they get a second listener on loopback (``server_port``)
+where client ids are as sent; without one they share the device listener and a
+second server connection replaces the first.
+
+TLS (``TlsListener``): the device listener can take a certificate and key
+(and a CA to check client certificates, when devices present one); the
+server's loopback listener stays plain.
+
 After rewriting the files, ``reload(pid)`` sends Mosquitto SIGHUP: it re-reads
 the password file and the ACL without dropping anyone else's connection.
 
@@ -41,6 +54,21 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, _ITERATIONS)
     b64 = base64.b64encode
     return f"$7${_ITERATIONS}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+@dataclass(frozen=True)
+class TlsListener:
+    """The device listener's TLS files (paths as Mosquitto, run as ``mosquitto``, reads them)."""
+
+    certfile: Path
+    keyfile: Path
+    cafile: Path | None = None  # set: devices may present a client certificate signed by it
+
+    def conf_lines(self) -> list[str]:
+        lines = [f"certfile {self.certfile}", f"keyfile {self.keyfile}"]
+        if self.cafile is not None:
+            lines += [f"cafile {self.cafile}", "require_certificate false"]
+        return lines
 
 
 @dataclass(frozen=True)
@@ -129,15 +157,30 @@ def write_broker_files(
     devices: list[DeviceAccount],
     host: str = "127.0.0.1",
     persistence: bool = False,
+    server_port: int | None = None,
+    tls: TlsListener | None = None,
 ) -> Path:
-    """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path."""
+    """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path.
+
+    ``port``/``host``: the listener devices use (client id = username; TLS if ``tls``).
+    ``server_port``: a plain loopback listener for the server's own connections."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)
     write_accounts(folder, server_password=server_password, devices=devices)
     conf = [
         "# Written by content-server. TLS on a real deployment: see docs/operations.md.",
         "per_listener_settings false",
+        "# Devices: the client id is the username, so no device can take another's.",
         f"listener {port} {host}",
+        "use_username_as_clientid true",
+        *(tls.conf_lines() if tls is not None else []),
+    ]
+    if server_port is not None:
+        conf += [
+            "# The content server's own connections (ingest, command line): loopback only.",
+            f"listener {server_port} 127.0.0.1",
+        ]
+    conf += [
         "allow_anonymous false",
         f"password_file {folder / 'passwd'}",
         f"acl_file {folder / 'acl'}",

@@ -138,6 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         mqtt_url=args.mqtt_url,
+        mqtt_ca_file=args.mqtt_ca_file,
         access_log=False if args.no_access_log else None,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -188,6 +189,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_add_device(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_urls(args.server_url, args.mqtt_url)
+    if args.mqtt_ca_file and not args.mqtt_url.startswith("mqtts://"):
+        raise ContentServerError("--mqtt-ca-file is for TLS: give an mqtts:// --mqtt-url")
     config_out: Path = args.config_out
     if config_out.exists() and not args.replace:
         raise ContentServerError(
@@ -206,6 +209,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
                 mqtt_url=args.mqtt_url,
                 trusted_keys=[k.public for k in keys],
                 data_dir=args.device_data_dir,
+                mqtt_ca_file=args.mqtt_ca_file,
             ),
         )
         now = _now()
@@ -267,6 +271,13 @@ def _server_mqtt_password(args: argparse.Namespace, settings: Settings) -> str:
     return load_mqtt_server_password(settings.mqtt_server_password_path)
 
 
+def _readable(path: Path, option: str) -> Path:
+    """An absolute path to a file that exists (Mosquitto reads it from another folder)."""
+    if not path.is_file():
+        raise ContentServerError(f"{option}: no such file {path}")
+    return path.resolve()
+
+
 def cmd_mqtt_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     password = _server_mqtt_password(args, settings)
@@ -275,8 +286,25 @@ def cmd_mqtt_config(args: argparse.Namespace) -> int:
         devices = broker.device_accounts(store)
     finally:
         store.close()
+    tls = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise ContentServerError("a TLS listener needs both --tls-cert and --tls-key")
+        tls = broker.TlsListener(
+            _readable(args.tls_cert, "--tls-cert"),
+            _readable(args.tls_key, "--tls-key"),
+            _readable(args.tls_ca, "--tls-ca") if args.tls_ca else None,
+        )
+    elif args.tls_ca:
+        raise ContentServerError("--tls-ca goes with --tls-cert and --tls-key")
     conf = broker.write_broker_files(
-        args.out, port=args.port, server_password=password, devices=devices, host=args.host
+        args.out,
+        port=args.port,
+        server_password=password,
+        devices=devices,
+        host=args.host,
+        server_port=args.server_port,
+        tls=tls,
     )
     reloaded = _reload_broker(args)
     print(f"wrote {conf} ({len(devices)} device account(s)){reloaded}")
@@ -417,6 +445,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to listen on (8000)")
     p.add_argument("--mqtt-url", help="the broker, like mqtt://127.0.0.1:1883")
     p.add_argument(
+        "--mqtt-ca-file",
+        type=Path,
+        help="with an mqtts:// --mqtt-url: the CA (PEM) that signed the broker's certificate",
+    )
+    p.add_argument(
         "--no-access-log",
         action="store_true",
         help="no log line per request (or CONTENT_SERVER_ACCESS_LOG=false)",
@@ -430,6 +463,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device-id", required=True, help="new device id, like adot-hall-1")
     p.add_argument("--server-url", required=True, help="this server as the device reaches it")
     p.add_argument("--mqtt-url", required=True, help="the broker as the device reaches it")
+    p.add_argument(
+        "--mqtt-ca-file",
+        help="with an mqtts:// --mqtt-url: path ON THE DEVICE of the CA (PEM) that signed the "
+        "broker's certificate, written as mqtt_ca_file (copy that file there too)",
+    )
     p.add_argument("--config-out", required=True, type=Path, help="TOML file to write")
     p.add_argument(
         "--device-data-dir",
@@ -448,6 +486,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="folder to write the files into")
     p.add_argument("--port", required=True, type=int, help="port Mosquitto listens on")
     p.add_argument("--host", default="127.0.0.1", help="address Mosquitto listens on")
+    p.add_argument(
+        "--server-port",
+        type=int,
+        help="also listen on 127.0.0.1:PORT for the server's own connections (serve's "
+        "--mqtt-url, the command line); recommended: see docs/operations.md",
+    )
+    p.add_argument("--tls-cert", type=Path, help="TLS on --port: the broker's certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, help="TLS on --port: its private key (PEM)")
+    p.add_argument(
+        "--tls-ca", type=Path, help="TLS on --port: the CA of device client certificates (PEM)"
+    )
     p.add_argument(
         "--server-password-file",
         type=Path,

@@ -107,6 +107,7 @@ def config_toml(
     mqtt_url: str,
     trusted_keys: list[PublicKey],
     data_dir: str,
+    mqtt_ca_file: str | None = None,
 ) -> str:
     keys = ", ".join(_toml_str(k.spec()) for k in trusted_keys)
     lines = [
@@ -121,6 +122,8 @@ def config_toml(
         f"mqtt_password = {_toml_str(credentials.mqtt_password)}",
         f"data_dir = {_toml_str(data_dir)}",
     ]
+    if mqtt_ca_file:  # TLS: the CA that signed the broker's certificate, on the device
+        lines.append(f"mqtt_ca_file = {_toml_str(mqtt_ca_file)}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,10 +9,14 @@
                      heartbeat history pruned
 
 Started by ``create_app`` when the server has an ``mqtt_url``; it logs in with
-the server's account (``broker.SERVER_USER``). Nothing here blocks a request:
-the API reads ``snapshot()`` (a dict replaced whole on every batch). A payload
-that is too big, not JSON, or not the schema is dropped and counted in
-``stats``; the writer never dies of one (it logs and goes on).
+the server's account (``broker.SERVER_USER``). With an ``mqtts://`` URL it
+speaks TLS and verifies the broker (hostname and chain) against ``ca_file``
+(``CONTENT_SERVER_MQTT_CA_FILE``) or the system's CAs; a broker that does not
+verify is logged with the reason (``tls_error``) and retried with backoff.
+Nothing here blocks a request: the API reads ``snapshot()`` (a dict replaced
+whole on every batch). A payload that is too big, not JSON, or not the schema
+is dropped and counted in ``stats``; the writer never dies of one (it logs and
+goes on).
 """
 
 from __future__ import annotations
@@ -21,16 +25,18 @@ import contextlib
 import logging
 import os
 import queue
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -38,7 +44,8 @@ from signage_core import topics
 from signage_core.timefmt import format_time, parse_time
 
 from .broker import SERVER_USER
-from .commands import make_command
+from .commands import DEFAULT_TTL, make_command, signed_command
+from .errors import ContentServerError
 from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
 from .state import ServerState
 from .store import FleetStore
@@ -70,6 +77,19 @@ def load_health(store: FleetStore) -> dict[str, DeviceHealth]:
     return out
 
 
+class _Client(mqtt.Client):
+    """paho's client, but a TLS failure is told, not retried in silence."""
+
+    on_tls_error: Callable[[ssl.SSLError], None] = staticmethod(lambda e: None)
+
+    def reconnect(self) -> MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except ssl.SSLError as e:
+            self.on_tls_error(e)
+            raise
+
+
 class FleetLink:
     def __init__(
         self,
@@ -82,6 +102,7 @@ class FleetLink:
         batch_max: int = 1000,
         queue_max: int = 100_000,
         clock: Callable[[], datetime] | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.state = state
         self.fleet = FleetStore(state.store)
@@ -90,7 +111,11 @@ class FleetLink:
         self.batch_interval_s = batch_interval_s
         self.batch_max = batch_max
         parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 1883
+        self.tls = parts.scheme == "mqtts"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (8883 if self.tls else 1883)
+        self.ca_file = ca_file
+        self.tls_error: str | None = None
         self.stats: Counter[str] = Counter()
         self._health = load_health(self.fleet)
         self._queue: queue.Queue[tuple[str, str, bytes, datetime]] = queue.Queue(queue_max)
@@ -104,11 +129,21 @@ class FleetLink:
         self._cleared: set[str] = set()
         self._next_prune = 0.0
         self._next_housekeeping = 0.0
-        self.client = mqtt.Client(
+        self.client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"{SERVER_USER}-{os.getpid()}-{id(self) % 10000}",
             protocol=mqtt.MQTTv311,
         )
+        if self.tls:
+            try:
+                ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+            except (OSError, ValueError) as e:
+                raise ContentServerError(
+                    f"the MQTT CA file {ca_file} (CONTENT_SERVER_MQTT_CA_FILE, --mqtt-ca-file) "
+                    f"cannot be read as a PEM certificate: {getattr(e, 'strerror', None) or e}"
+                ) from e
+            self.client.tls_set_context(ctx)
+            self.client.on_tls_error = self._on_tls_error
         self.client.username_pw_set(SERVER_USER, password)
         self.client.reconnect_delay_set(1, 30)
         self.client.max_queued_messages_set(10_000)
@@ -152,10 +187,12 @@ class FleetLink:
     def send_command(
         self, device_id: str, cmd: str, now: datetime, ttl: timedelta | None = None
     ) -> dict[str, Any]:
-        payload = make_command(cmd, now) if ttl is None else make_command(cmd, now, ttl)
-        self.client.publish(topics.cmd_topic(device_id), topics.encode(payload), qos=1)
+        """Sign and publish ``cmd`` for ``device_id``; return what was signed (for the audit)."""
+        signed = make_command(cmd, device_id, now, ttl or DEFAULT_TTL)
+        payload = signed_command(signed, list(self.state.keys))
+        self.client.publish(topics.cmd_topic(device_id), payload, qos=1)
         self.stats["commands_sent"] += 1
-        return payload
+        return {k: signed[k] for k in ("cmd", "id", "issued_at", "expires_at")}
 
     def publish_alert(self, site_id: str, envelope: bytes) -> None:
         """Retained, so a device that connects later gets it at once."""
@@ -171,6 +208,20 @@ class FleetLink:
 
     # -- paho callbacks (paho's thread): hand over ------------------------------------
 
+    def _on_tls_error(self, e: ssl.SSLError) -> None:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            where = f"the CA file {self.ca_file}" if self.ca_file else "the system's CAs"
+            message = (
+                f"the broker {self.host}:{self.port} is not trusted ({e.verify_message}): its "
+                f"certificate must be signed by {where} (CONTENT_SERVER_MQTT_CA_FILE, "
+                f"--mqtt-ca-file) and name {self.host!r}"
+            )
+        else:
+            message = f"TLS with the broker {self.host}:{self.port} failed: {e}"
+        if message != self.tls_error:
+            log.error("mqtt ingest: %s; retrying", message)
+        self.tls_error = message
+
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -179,6 +230,7 @@ class FleetLink:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        self.tls_error = None
         if reason_code.is_failure:
             log.error("mqtt ingest: the broker refused the server's account: %s", reason_code)
             return

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     mqtt_url: str | None = Field(
         None, description="Broker the server connects to, like mqtt://127.0.0.1:1883."
     )
+    mqtt_ca_file: Path | None = Field(
+        None,
+        description="With an mqtts:// mqtt_url: the CA certificate (PEM) that signed the "
+        "broker's certificate (default: the system's CAs).",
+    )
     mqtt_password: SecretStr | None = Field(
         None,
         description="The server's own MQTT password; if unset, the one `init` wrote to "

@@ -5,8 +5,8 @@ in-memory server. ``HttpFetcher`` speaks the device side of the contract
 (``docs``: DESIGN.md, "The contract") with ``requests`` and the device's Bearer
 token, and turns every transport failure and every error answer into
 ``DownloadError`` (``status`` None when no answer came: the device is offline).
-It reads the server's ``Date`` header, a lower bound on the real time that the
-trust rules use when the device clock is wrong.
+It reads the server's ``Date`` header, which is not signed: the syncer only
+reports the device's clock skew from it (trusted time comes from signed data).
 
 What the bytes mean (signatures, hashes, sizes) is decided by others.
 """

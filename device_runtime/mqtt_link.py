@@ -1,8 +1,9 @@
 """The device's live link to Mosquitto: status, heartbeats, and wake-up commands.
 
     connect ─▶ retained {"state": "online", "session": n} on .../status
-            ─▶ subscribe .../cmd, and signage/v1/sites/<s>/alert for the device's
-               site and every site above it (``set_alert_sites``; retained)
+            ─▶ subscribe .../cmd (signed commands, checked by ``on_command``), and
+               signage/v1/sites/<s>/alert for the device's site and every site
+               above it (``set_alert_sites``; retained)
             ─▶ heartbeat on .../heartbeat every ``heartbeat_interval_s``, and at once
                after the first sync pass, on reconnects and when new content plays
     lost    ─▶ the broker publishes the will: retained "offline" (set before connecting)
@@ -15,6 +16,12 @@ heartbeats, and callbacks only decode and hand over (set an event, call
 restarts (``state/session.json``), so the server can tell a fresh connection
 from a stale retained status.
 
+With ``mqtt_url = "mqtts://..."`` the link speaks TLS: the broker's
+certificate must be signed by ``mqtt_ca_file`` (the system's CAs if unset) and
+name the host of the URL; ``mqtt_cert_file``/``mqtt_key_file`` add a client
+certificate. A broker whose certificate does not verify is never talked to:
+the reason is logged (``tls_error``) and the link keeps retrying with backoff.
+
 What a heartbeat says is the runtime's business (``heartbeat`` callable); the
 topics and payload shapes are ``signage_core.topics``'.
 """
@@ -22,20 +29,21 @@ topics and payload shapes are ``signage_core.topics``'.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from signage_core import topics
-from signage_core.errors import ManifestError
-from signage_core.timefmt import format_time, parse_time
+from signage_core.timefmt import format_time
 
+from .errors import SettingsError
 from .settings import DeviceSettings
 from .state import SessionCounter
 
@@ -47,6 +55,28 @@ RECONNECT_MAX_S = 120
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def tls_context(settings: DeviceSettings) -> ssl.SSLContext:
+    """Verify the broker (hostname and chain) against ``mqtt_ca_file`` or the system CAs."""
+    ca = settings.mqtt_ca_file
+    ctx = ssl.create_default_context(cafile=str(ca) if ca is not None else None)
+    if settings.mqtt_cert_file is not None and settings.mqtt_key_file is not None:
+        ctx.load_cert_chain(str(settings.mqtt_cert_file), str(settings.mqtt_key_file))
+    return ctx
+
+
+class _Client(mqtt.Client):
+    """paho's client, but a TLS failure is told, not retried in silence."""
+
+    on_tls_error: Callable[[ssl.SSLError], None] = staticmethod(lambda e: None)
+
+    def reconnect(self) -> MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except ssl.SSLError as e:
+            self.on_tls_error(e)
+            raise
 
 
 class MqttLink:
@@ -79,11 +109,18 @@ class MqttLink:
         self._ready = threading.Event()  # the first sync pass is done: a beat says something
         self._stopping = threading.Event()
         self._beat_thread: threading.Thread | None = None
-        self.client = mqtt.Client(
+        self.tls_error: str | None = None
+        self.client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.device_id,
             protocol=mqtt.MQTTv311,
         )
+        if settings.mqtt_tls:
+            try:
+                self.client.tls_set_context(tls_context(settings))
+            except (OSError, ValueError) as e:  # a CA or key file that is not PEM
+                raise SettingsError(f"mqtt: cannot set up TLS from the config's files: {e}") from e
+            self.client.on_tls_error = self._on_tls_error
         self.client.username_pw_set(settings.device_id, settings.mqtt_password)
         self.client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self.client.on_pre_connect = self._on_pre_connect
@@ -146,6 +183,20 @@ class MqttLink:
         if self._session_used:
             self._arm_will()
 
+    def _on_tls_error(self, e: ssl.SSLError) -> None:
+        s = self.settings
+        if isinstance(e, ssl.SSLCertVerificationError):
+            where = f"mqtt_ca_file ({s.mqtt_ca_file})" if s.mqtt_ca_file else "the system's CAs"
+            message = (
+                f"the broker {s.mqtt_host}:{s.mqtt_port} is not trusted ({e.verify_message}): "
+                f"its certificate must be signed by {where} and name {s.mqtt_host!r}"
+            )
+        else:
+            message = f"TLS with the broker {s.mqtt_host}:{s.mqtt_port} failed: {e}"
+        if message != self.tls_error:
+            log.error("mqtt: %s; not connecting, retrying with backoff", message)
+        self.tls_error = message
+
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -155,6 +206,7 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         self._session_used = True
+        self.tls_error = None
         if reason_code.is_failure:
             log.warning("mqtt: the broker refused the connection: %s", reason_code)
             return
@@ -207,21 +259,13 @@ class MqttLink:
         if msg.retain:  # a command is for now, never a stale retained one
             return
         try:
-            payload = topics.decode(bytes(msg.payload))
+            envelope = topics.decode(bytes(msg.payload))
         except topics.PayloadError as e:
-            log.warning("mqtt: ignoring a command: %s", e)
+            log.warning("commands: refused a command (malformed): %s", e)
             return
-        expires = payload.get("expires_at")
-        if expires is not None:
-            try:
-                if parse_time(expires, "expires_at") <= self.clock():
-                    log.info("mqtt: ignoring an expired %r command", payload.get("cmd"))
-                    return
-            except ManifestError as e:
-                log.warning("mqtt: ignoring a command: %s", e)
-                return
-        log.info("mqtt: command %r received", payload.get("cmd"))
-        self.on_command(payload)
+        # Signature, device, expiry and replay are checked by ``on_command``
+        # (``commands.CommandHandler``) before anything is done.
+        self.on_command(envelope)
 
     # -- heartbeats (own thread) -------------------------------------------------------
 

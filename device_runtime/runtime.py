@@ -84,11 +84,16 @@ class Runtime:
         self.records: RecordQueue | None = None
         self.link: MqttLink | None = None
         self.alert_keeper = AlertKeeper(self._trusted_keys, self._trusted_now)
-        self.commands = CommandHandler(settings, sync_now=self.sync_now)
+        self.commands = CommandHandler(
+            settings,
+            sync_now=self.sync_now,
+            trusted_keys=self._trusted_keys,
+            trusted_now=self._trusted_now,
+        )
         self.verifier: CacheVerifier | None = None
 
     def _trusted_now(self) -> datetime:
-        """The device clock, never earlier than the newest issued_at or server Date seen:
+        """The device clock, never earlier than the newest signed issued_at seen:
         a clock reset to 1970 must not bring back an expired alert."""
         if self.syncer is not None:
             return self.syncer.trust.trusted_now(self.clock())
@@ -274,8 +279,8 @@ class Runtime:
             except Exception:
                 log.exception("a content listener failed")
 
-    def _on_command(self, payload: dict[str, Any]) -> None:
-        self.commands(payload)
+    def _on_command(self, envelope: dict[str, Any]) -> None:
+        self.commands(envelope)
 
     def _on_mqtt_connected(self) -> None:
         if self.status().state == "offline":

@@ -10,6 +10,7 @@ Relative ``data_dir`` paths are taken from the folder holding the config file.
 
 from __future__ import annotations
 
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -43,6 +44,9 @@ class DeviceSettings:
     large_asset_bytes: int = 20_000_000  # assets larger than this wait for the window
     download_attempts: int = 3  # tries per asset in one pass, with backoff and jitter
     verify_interval_s: float = 86400.0  # background re-hash of the cache
+    mqtt_ca_file: Path | None = None  # mqtts://: the CA that signed the broker's certificate
+    mqtt_cert_file: Path | None = None  # mqtts://: a client certificate, if the broker wants one
+    mqtt_key_file: Path | None = None  # ... and its private key
 
     @property
     def trusted_key_map(self) -> dict[str, PublicKey]:
@@ -53,8 +57,12 @@ class DeviceSettings:
         return urlsplit(self.mqtt_url).hostname or ""
 
     @property
+    def mqtt_tls(self) -> bool:
+        return urlsplit(self.mqtt_url).scheme == "mqtts"
+
+    @property
     def mqtt_port(self) -> int:
-        return urlsplit(self.mqtt_url).port or 1883
+        return urlsplit(self.mqtt_url).port or (8883 if self.mqtt_tls else 1883)
 
     @property
     def cache_dir(self) -> Path:
@@ -90,6 +98,43 @@ def _number(key: str, value: Any, where: str, *, integer: bool) -> Any:
     return int(value) if integer else float(value)
 
 
+_TLS_FILES = {
+    "mqtt_ca_file": "the CA certificate (PEM) that signed the broker's certificate",
+    "mqtt_cert_file": "this device's client certificate (PEM)",
+    "mqtt_key_file": "the private key (PEM) of mqtt_cert_file",
+}
+
+
+def _tls_files(
+    data: Mapping[str, Any], source: str, base_dir: Path | None, *, tls: bool
+) -> dict[str, Path]:
+    """The TLS file keys, as existing paths (relative ones from the config's folder)."""
+    out: dict[str, Path] = {}
+    for key, what in _TLS_FILES.items():
+        if key not in data:
+            continue
+        if not tls:
+            raise SettingsError(
+                f"{source}: '{key}' is for TLS: use it with mqtt_url = \"mqtts://host:8883\""
+            )
+        path = Path(_str(key, data[key], source)).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise SettingsError(f"{source}: '{key}': no such file {path} ({what})")
+        out[key] = path
+    if ("mqtt_cert_file" in out) != ("mqtt_key_file" in out):
+        raise SettingsError(f"{source}: 'mqtt_cert_file' and 'mqtt_key_file' go together")
+    try:  # read them now: a file that is not PEM is found at start, not at the first connect
+        ca = out.get("mqtt_ca_file")
+        ctx = ssl.create_default_context(cafile=str(ca) if ca else None)
+        if "mqtt_cert_file" in out:
+            ctx.load_cert_chain(str(out["mqtt_cert_file"]), str(out["mqtt_key_file"]))
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        raise SettingsError(f"{source}: the TLS files are not usable PEM files: {e}") from e
+    return out
+
+
 def settings_from_mapping(
     data: Mapping[str, Any], source: str = "<settings>", base_dir: Path | None = None
 ) -> DeviceSettings:
@@ -118,9 +163,10 @@ def settings_from_mapping(
         port_ok = parts.port is None or 0 < parts.port < 65536
     except ValueError:  # a port that is not a number
         port_ok = False
-    if parts.scheme != "mqtt" or not parts.hostname or not port_ok:
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or not port_ok:
         raise SettingsError(
-            f"{source}: 'mqtt_url' must look like mqtt://host:1883, got {mqtt_url!r}"
+            f"{source}: 'mqtt_url' must look like mqtt://host:1883 or mqtts://host:8883 (TLS), "
+            f"got {mqtt_url!r}"
         )
 
     raw_keys = data["trusted_keys"]
@@ -159,6 +205,8 @@ def settings_from_mapping(
             optional["download_window"] = DownloadWindow.parse(window)
         except ValueError as e:
             raise SettingsError(f"{source}: 'download_window': {e}") from e
+
+    optional.update(_tls_files(data, source, base_dir, tls=parts.scheme == "mqtts"))
 
     return DeviceSettings(
         device_id=device_id,

@@ -1,7 +1,7 @@
 """Trust state on disk under ``data_dir/state/``.
 
     state/manifest.json   the last good signed envelope, byte for byte as received
-    state/trust.json      {"held_version", "newest_issued_at", "server_date", "etag"}
+    state/trust.json      {"held_version", "newest_issued_at", "etag"}
     state/keys.json       {"learned": ["<keyid>:<base64>", ...]}: keys a rotation taught
     state/session.json    {"session": n}: the MQTT session counter
 
@@ -16,6 +16,14 @@ start ``TrustState.load`` re-verifies the stored envelope with
 flagged ``expired`` (a post offline for a month must not go dark), and a
 corrupt file is ignored and reported in ``problems``, never raised.
 
+Trusted time (never earlier than the device clock) has one floor: the newest
+``issued_at`` of a manifest the device accepted, a value the server signed. The
+HTTP ``Date`` of an answer is not signed (a man in the middle or a captive
+portal writes what it likes), so it only measures ``clock_skew_s`` and is never
+kept. A ``trust.json`` written by an older version may still hold such a
+``server_date``: ``load`` ignores it, says so in ``problems`` and rewrites the
+file without it, so a device once told "2100" plays fresh manifests again.
+
 The trust decisions themselves are ``signage_core.trust``'s.
 """
 
@@ -25,7 +33,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +47,6 @@ from .errors import StateError
 
 log = logging.getLogger(__name__)
 
-# The server's Date is a lower bound on the real time; keeping it on disk saves a
-# flash write only when it moved this much (a bound a little old is still a bound).
-_DATE_PERSIST_STEP = timedelta(hours=1)
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 
 
@@ -67,8 +72,9 @@ def atomic_write(path: Path, data: bytes) -> None:
 class TrustRecord:
     held_version: int | None = None
     newest_issued_at: datetime | None = None
-    server_date: datetime | None = None
     etag: str | None = None
+    # Read from files of older versions only, to report and drop it: never a floor.
+    legacy_server_date: datetime | None = None
 
     def to_json(self) -> bytes:
         def t(v: datetime | None) -> str | None:
@@ -77,7 +83,6 @@ class TrustRecord:
         doc = {
             "held_version": self.held_version,
             "newest_issued_at": t(self.newest_issued_at),
-            "server_date": t(self.server_date),
             "etag": self.etag,
         }
         return json.dumps(doc, indent=2).encode("utf-8") + b"\n"
@@ -98,7 +103,7 @@ class TrustRecord:
             v = doc.get(key)
             return None if v is None else parse_time(v, key)
 
-        return cls(version, t("newest_issued_at"), t("server_date"), etag)
+        return cls(version, t("newest_issued_at"), etag, t("server_date"))
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,6 @@ class TrustState:
         self.provisioned = dict(trusted_keys)
         self.learned: dict[str, PublicKey] = {}
         self.record = TrustRecord()
-        self._persisted_date: datetime | None = None
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -174,8 +178,7 @@ class TrustState:
         return self.dir / "trust.json"
 
     def trusted_now(self, device_clock: datetime) -> datetime:
-        r = self.record
-        return trusted_now(device_clock, r.newest_issued_at, r.server_date)
+        return trusted_now(device_clock, self.record.newest_issued_at)
 
     def load(self, device_clock: datetime) -> LoadedState:
         """Read and re-verify the last good manifest; report, never raise, what is wrong."""
@@ -188,7 +191,17 @@ class TrustState:
         except (OSError, ValueError, ManifestError) as e:
             problems.append(f"trust.json is unreadable and was ignored: {e}")
             self.record = TrustRecord()
-        self._persisted_date = self.record.server_date
+        legacy = self.record.legacy_server_date
+        if legacy is not None:
+            problems.append(
+                f"trust.json held an unsigned server Date ({format_time(legacy)}) as a floor "
+                "on the time; it was dropped: trusted time comes from signed manifests only"
+            )
+            self.record = replace(self.record, legacy_server_date=None)
+            try:
+                self._save_record()
+            except StateError as e:
+                problems.append(str(e))
 
         try:
             raw: bytes | None = self.manifest_path.read_bytes()
@@ -235,27 +248,20 @@ class TrustState:
         )
         self._save_record()
 
-    def note_time(
-        self, *, issued_at: datetime | None = None, server_date: datetime | None = None
-    ) -> None:
-        """Raise the lower bounds on the real time (a signed ``issued_at``, a server ``Date``)."""
-        self.record = replace(
-            self.record,
-            newest_issued_at=_later(self.record.newest_issued_at, issued_at),
-            server_date=_later(self.record.server_date, server_date),
-        )
-        new_date = self.record.server_date
-        if new_date is not None and (
-            self._persisted_date is None or new_date - self._persisted_date >= _DATE_PERSIST_STEP
-        ):
-            try:
-                self._save_record()
-            except StateError as e:
-                log.warning("state: %s", e)
+    def note_issued_at(self, issued_at: datetime) -> None:
+        """Raise the floor of the trusted time to a signed ``issued_at`` (of an accepted
+        manifest) and keep it on disk. Nothing unsigned may come here."""
+        old = self.record.newest_issued_at
+        if old is not None and issued_at <= old:
+            return
+        self.record = replace(self.record, newest_issued_at=issued_at)
+        try:
+            self._save_record()
+        except StateError as e:
+            log.warning("state: %s", e)
 
     def _save_record(self) -> None:
         atomic_write(self.trust_path, self.record.to_json())
-        self._persisted_date = self.record.server_date
 
 
 class SessionCounter:

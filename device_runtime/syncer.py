@@ -238,7 +238,8 @@ class Syncer:
             self._update(state="syncing")
         now = self.clock()
         if response.server_date is not None:
-            self.trust.note_time(server_date=response.server_date)
+            # Unsigned (a proxy or a captive portal writes what it likes): it measures the
+            # skew for the heartbeat and never moves the trusted time.
             self._update(clock_skew_s=round((now - response.server_date).total_seconds()))
         if response.status == 304 and current is not None:
             self._ok(self._complete(current.manifest, defer=False))
@@ -259,7 +260,7 @@ class Syncer:
             held = f"; still playing version {current.manifest.version}" if current else ""
             self._fail(DeviceRuntimeError(f"manifest refused ({e.reason}): {e}{held}"), e.reason)
             return
-        self.trust.note_time(issued_at=manifest.issued_at)
+        self.trust.note_issued_at(manifest.issued_at)
         self._learn_keys(envelope)
         if current is not None and manifest.signed == current.manifest.signed:
             if response.etag != self.trust.record.etag:

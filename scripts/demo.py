@@ -67,7 +67,7 @@ Border-gate signage demo is running.
   Player           device {DEVICE} at site {SITE}, {where}
   Screenshot       {screenshot}   (refreshed every 10 s)
   Heartbeats       every 10 s:
-                   mosquitto_sub -h 127.0.0.1 -p {stack.mqtt_port} -u content-server \\
+                   mosquitto_sub -h 127.0.0.1 -p {stack.mqtt_server_port} -u content-server \\
                        -P '{stack.mqtt_server_password}' -t 'signage/v1/#' -v
   Logs             {root}/*.log
 

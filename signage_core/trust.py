@@ -3,8 +3,9 @@
 A device accepts a manifest only if a provisioned key signed it, it names
 this device, its version is not lower than the one held, and it is not
 expired by the device's trusted time. Trusted time is never earlier than the
-newest ``issued_at`` seen or the server's ``Date``: a device clock reset to
-1970 cannot make an expired manifest look fresh, nor a fresh one look expired.
+newest signed ``issued_at`` seen: a device clock reset to 1970 cannot make an
+expired manifest look fresh. Only signed data may raise it: an unsigned value
+(an HTTP ``Date``) set far ahead would make every later manifest look expired.
 
 A refused manifest raises ``RefusedError`` with a stable ``reason``
 (``unknown_key``, ``bad_signature``, ``malformed``, ``wrong_device``,

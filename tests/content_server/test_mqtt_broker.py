@@ -106,3 +106,30 @@ def test_an_enrolled_device_connects_with_its_config_password_and_a_wrong_one_do
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+def test_mqtt_config_writes_the_tls_listener_and_says_what_is_missing(
+    cli: Callable[..., CliResult], settings: Settings, broker_dir: Path, tmp_path: Path
+) -> None:
+    cert, key, ca = tmp_path / "server.crt", tmp_path / "server.key", tmp_path / "ca.crt"
+    for f in (cert, key, ca):
+        f.write_text("PEM")
+    base = ("mqtt-config", "--data-dir", settings.data_dir, "--out", broker_dir, "--port", "8883")
+
+    half = cli(*base, "--tls-cert", cert)
+    assert half.returncode != 0 and "--tls-cert and --tls-key" in half.stderr
+    missing = cli(*base, "--tls-cert", cert, "--tls-key", tmp_path / "nope.key")
+    assert missing.returncode != 0 and "--tls-key: no such file" in missing.stderr
+    assert "Traceback" not in half.stderr + missing.stderr
+
+    done = cli(*base, "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--server-port", "1883")
+    assert done.returncode == 0, done.stderr
+    conf = (broker_dir / "mosquitto.conf").read_text().splitlines()
+    device_listener = conf[conf.index("listener 8883 127.0.0.1") :]
+    assert device_listener[1:5] == [
+        "use_username_as_clientid true",
+        f"certfile {cert}",
+        f"keyfile {key}",
+        f"cafile {ca}",
+    ]
+    assert "listener 1883 127.0.0.1" in conf

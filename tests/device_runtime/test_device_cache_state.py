@@ -144,7 +144,7 @@ def test_an_expired_stored_manifest_loads_flagged(tmp_path: Path) -> None:
 def test_a_clock_reset_does_not_make_an_expired_manifest_fresh(tmp_path: Path) -> None:
     _, state = _stored(tmp_path, expires_at=NOW + timedelta(days=1))
     state.load(NOW)
-    state.note_time(server_date=NOW + timedelta(days=5))  # persisted: moved over an hour
+    state.note_issued_at(NOW + timedelta(days=5))  # a newer manifest, signed, was seen
     rebooted = TrustState(tmp_path / "state", DEVICE, state.trusted_keys)
 
     loaded = rebooted.load(datetime(1970, 1, 1, tzinfo=UTC))
@@ -157,3 +157,17 @@ def test_session_counter_grows_and_survives_restarts(tmp_path: Path) -> None:
     assert SessionCounter(tmp_path).next() == 2
     (tmp_path / "session.json").write_text("garbage")
     assert SessionCounter(tmp_path).next() == 1
+
+
+def test_a_stored_server_date_from_an_older_version_is_dropped(tmp_path: Path) -> None:
+    _, state = _stored(tmp_path, expires_at=NOW + timedelta(days=1))
+    doc = json.loads(state.trust_path.read_bytes())
+    doc["server_date"] = "2100-01-01T00:00:00Z"  # one forged HTTP Date, kept by an old version
+    state.trust_path.write_text(json.dumps(doc))
+
+    loaded = state.load(NOW)
+
+    assert loaded.manifest is not None and not loaded.expired
+    assert state.trusted_now(NOW) == NOW
+    assert "unsigned server Date (2100-01-01T00:00:00Z)" in loaded.problems[0]
+    assert "server_date" not in json.loads(state.trust_path.read_bytes())

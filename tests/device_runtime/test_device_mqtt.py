@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from content_server.broker import SERVER_USER
 from device_runtime import Runtime
+from device_runtime.commands import CommandHandler, SeenCommands
 from device_runtime.mqtt_link import MqttLink
 from device_runtime.state import SessionCounter
 from signage_core import topics
+from signage_core.canonical import canonical_json
+from signage_core.command import Command, command_body
+from signage_core.signing import SigningKey, sign_envelope
 from tests.conftest import TEST_DEVICE
 from tests.support.mosquitto import Broker, free_port
 
@@ -40,7 +47,7 @@ class Watcher:
         self.filters = topic_filters
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", broker.port, keepalive=10)
+        self.client.connect("127.0.0.1", broker.server_port, keepalive=10)
         self.client.loop_start()
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
@@ -68,11 +75,28 @@ class Watcher:
         raise AssertionError(f"no message on {topic} matching {match} within {timeout}s")
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        self.client.publish(topic, topics.encode(payload), qos=1).wait_for_publish(5)
+        self.publish_raw(topic, topics.encode(payload))
+
+    def publish_raw(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def signed_command(
+    cmd: str,
+    key: SigningKey,
+    *,
+    device_id: str = DEVICE,
+    issued: datetime | None = None,
+    ttl: timedelta = timedelta(minutes=5),
+) -> bytes:
+    """A command as the server signs it (``content_server.commands``)."""
+    issued = issued or datetime.now(UTC).replace(microsecond=0)
+    signed = command_body(cmd, f"c-{uuid.uuid4().hex[:16]}", device_id, issued, ttl)
+    return canonical_json(sign_envelope(signed, [key]))
 
 
 @pytest.fixture
@@ -111,7 +135,7 @@ def test_link_says_online_beats_obeys_sync_and_says_offline(
         assert watcher.wait(topics.heartbeat_topic(DEVICE))["seq"] > seq
 
         server.publish_assets(2, b"PNG " * 100, b"JPEG " * 50)
-        watcher.publish(topics.cmd_topic(DEVICE), {"cmd": "sync", "id": "c1"})
+        watcher.publish_raw(topics.cmd_topic(DEVICE), signed_command("sync", server.key))
         watcher.wait(topics.heartbeat_topic(DEVICE), manifest_version=2)  # hour-long poll
     finally:
         rt.stop()
@@ -219,15 +243,23 @@ def test_a_device_with_a_wrong_password_keeps_playing(tmp_path: Path, broker: Br
         rt.stop()
 
 
-def test_commands_only_wake_and_stale_ones_are_ignored(tmp_path: Path) -> None:
-    now = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    woken: list[dict[str, Any]] = []
-    settings = device_settings(tmp_path, FakeServer(device_id=DEVICE))
+def test_only_signed_fresh_new_commands_for_this_device_are_obeyed(tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    server = FakeServer(device_id=DEVICE)
+    settings = device_settings(tmp_path, server)
+    woken: list[str] = []
+
+    def handler() -> CommandHandler:  # a fresh one on the same data folder: a reboot
+        return CommandHandler(
+            settings, sync_now=lambda: woken.append("sync"), trusted_now=lambda: now
+        )
+
+    commands = handler()
     link = MqttLink(
         settings,
         sessions=SessionCounter(tmp_path),
         heartbeat=dict,
-        on_command=woken.append,
+        on_command=lambda env: commands(env),
         clock=lambda: now,
     )
 
@@ -236,10 +268,101 @@ def test_commands_only_wake_and_stale_ones_are_ignored(tmp_path: Path) -> None:
         msg.payload, msg.retain = payload, retain
         link._on_message(link.client, None, msg)
 
-    deliver(b'{"cmd": "sync", "id": "1", "expires_at": "2026-11-26T05:01:00Z"}')
-    deliver(b'{"cmd": "sync", "id": "2", "expires_at": "2026-11-26T04:59:00Z"}')  # stale
-    deliver(b'{"cmd": "sync", "id": "3"}', retain=True)  # a retained leftover
-    deliver(b"not json")
-    deliver(b'{"cmd": "sync", "id": "4", "expires_at": "tomorrow"}')
+    good = signed_command("sync", server.key, issued=now)
+    deliver(good)
+    assert woken == ["sync"]
+    refusals = [
+        (b'{"cmd": "sync", "id": "1", "expires_at": "2099-01-01T00:00:00Z"}', "malformed"),
+        (signed_command("sync", SigningKey.generate(), issued=now), "unknown_key"),
+        (signed_command("sync", server.key, issued=now - timedelta(hours=1)), "expired"),
+        (signed_command("sync", server.key, issued=now, device_id="hongvan-1"), "wrong_device"),
+        (signed_command("sync", server.key, issued=now, ttl=timedelta(days=30)), "malformed"),
+        (good, "replayed"),
+        (b"not json", None),
+    ]
+    for payload, reason in refusals:
+        deliver(payload)
+        if reason is not None:
+            assert commands.last_refusal is not None and commands.last_refusal.startswith(reason)
+    forged = json.loads(good)
+    forged["signed"]["cmd"] = "restart"  # the signature no longer matches
+    deliver(json.dumps(forged).encode())
+    assert commands.last_refusal is not None and commands.last_refusal.startswith("bad_signature")
+    deliver(signed_command("sync", server.key, issued=now), retain=True)  # a retained leftover
+    assert woken == ["sync"] and commands.refused == 7
 
-    assert [c["id"] for c in woken] == ["1"]
+    commands = handler()  # rebooted: the id obeyed before is still remembered
+    deliver(good)
+    assert woken == ["sync"] and commands.last_refusal.startswith("replayed")
+
+
+def test_the_seen_command_ids_stay_bounded(tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    seen = SeenCommands(tmp_path / "commands.json")
+    old = Command("c-old", "sync", DEVICE, now - timedelta(hours=2), now - timedelta(hours=1))
+    seen.ids[old.id] = old.expires_at
+    for i in range(SeenCommands.MAX_IDS + 5):
+        seen.add(Command(f"c-{i}", "sync", DEVICE, now, now + timedelta(minutes=5, seconds=i)), now)
+    again = SeenCommands(tmp_path / "commands.json")
+    assert len(again.ids) == SeenCommands.MAX_IDS and "c-old" not in again
+    assert f"c-{SeenCommands.MAX_IDS + 4}" in again and "c-0" not in again
+
+
+def test_the_real_device_refuses_an_unsigned_command_and_a_replay(
+    tmp_path: Path, broker: Broker, watcher: Watcher
+) -> None:
+    """Over real Mosquitto, published with the broker's server account as an attacker
+    holding only that password would: unsigned is refused, signed works, a replay not."""
+    server = FakeServer(device_id=DEVICE)
+    server.publish_assets(1, b"PNG " * 100)
+    settings = device_settings(
+        tmp_path, server, mqtt_url=broker.url, mqtt_password=TEST_DEVICE.password,
+        heartbeat_interval_s=0.5, poll_interval_s=3600,
+    )  # fmt: skip
+    restarts = threading.Event()
+
+    def boot() -> Runtime:
+        rt = Runtime(settings, fetcher=server)
+        rt.commands.add_restart_listener(restarts.set)
+        rt.start()
+        assert rt.link is not None and rt.link.wait_connected(10)
+        # The first beat of this link comes after its subscription to cmd, on one connection.
+        watcher.wait(topics.heartbeat_topic(DEVICE), seq=1)
+        return rt
+
+    rt = boot()
+    try:
+        cmd = topics.cmd_topic(DEVICE)
+        watcher.publish(
+            cmd, {"cmd": "restart", "id": "c-evil", "expires_at": "2099-01-01T00:00:00Z"}
+        )
+        wait_until(lambda: rt.commands.refused == 1)
+        assert rt.commands.last_refusal.startswith("malformed") and not restarts.is_set()
+
+        server.publish_assets(2, b"PNG " * 100, b"JPEG " * 50)
+        sync = signed_command("sync", server.key)
+        watcher.publish_raw(cmd, sync)
+        watcher.wait(topics.heartbeat_topic(DEVICE), manifest_version=2)  # hour-long poll
+
+        restart = signed_command("restart", server.key)
+        watcher.publish_raw(cmd, restart)
+        assert restarts.wait(10) and rt.commands.restart_requested.is_set()
+    finally:
+        rt.stop()
+
+    restarts.clear()
+    rt = boot()  # what systemd starts after the exit
+    try:
+        watcher.publish_raw(cmd, restart)  # replayed by someone who recorded it
+        watcher.publish_raw(cmd, sync)
+        wait_until(lambda: rt.commands.refused == 2)
+        assert rt.commands.last_refusal.startswith("replayed") and not restarts.is_set()
+    finally:
+        rt.stop()
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not true after {timeout}s"
+        time.sleep(0.02)

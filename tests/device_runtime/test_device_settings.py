@@ -12,6 +12,7 @@ import pytest
 from device_runtime.errors import SettingsError
 from device_runtime.settings import DeviceSettings, load_settings
 from signage_core.signing import SigningKey
+from tests.support.pki import Pki
 
 KEY = SigningKey.generate().public
 DOC = Path(__file__).resolve().parents[2] / "docs" / "device-config.md"
@@ -106,3 +107,29 @@ def test_the_command_line_says_what_is_wrong_with_the_config(tmp_path: Path) -> 
     )
     assert proc.returncode == 2
     assert "colour" in proc.stderr and str(path) in proc.stderr
+
+
+def test_reads_mqtt_over_tls_with_files_next_to_the_config(tmp_path: Path) -> None:
+    Pki(tmp_path, "ca").issue("dev", server=False)
+    extra = 'mqtt_ca_file = "ca.pem"\nmqtt_cert_file = "dev.pem"\nmqtt_key_file = "dev.key"\n'
+    s = load_settings(write(tmp_path, extra, mqtt_url='"mqtts://broker.example"'))
+    assert s.mqtt_tls and (s.mqtt_host, s.mqtt_port) == ("broker.example", 8883)
+    assert s.mqtt_ca_file == tmp_path / "ca.pem" and s.mqtt_key_file == tmp_path / "dev.key"
+
+
+@pytest.mark.parametrize(
+    ("extra", "url", "says"),
+    [
+        ('mqtt_ca_file = "missing.pem"\n', "mqtts://b:8883", "'mqtt_ca_file': no such file"),
+        ('mqtt_ca_file = "ca.pem"\n', "mqtt://b:1883", 'use it with mqtt_url = "mqtts://'),
+        ('mqtt_cert_file = "ca.pem"\n', "mqtts://b:8883", "go together"),
+        ("", "ws://b:8883", "mqtts://host:8883 (TLS)"),
+        ('mqtt_ca_file = "junk.pem"\n', "mqtts://b:8883", "not usable PEM files"),
+    ],
+)
+def test_refuses_tls_keys_that_cannot_work(tmp_path: Path, extra: str, url: str, says: str) -> None:
+    Pki(tmp_path, "ca")
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with pytest.raises(SettingsError) as e:
+        load_settings(write(tmp_path, extra, mqtt_url=f'"{url}"'))
+    assert says in str(e.value) and "device.toml" in str(e.value)

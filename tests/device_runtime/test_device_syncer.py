@@ -197,8 +197,14 @@ def test_expired_manifest_is_refused_even_when_the_device_clock_is_reset(
     tmp_path: Path, server: FakeServer
 ) -> None:
     device = Device(tmp_path, server, lambda: datetime(1970, 1, 1, tzinfo=UTC))
-    good = _good_then(device, server)  # the server's Date header is NOW
-    server.publish(make_signed(version=3, expires_at=NOW - timedelta(minutes=1)))
+    server.publish(make_signed(version=2, issued_at=NOW))  # signed: the time is NOW at least
+    good = device.sync()
+    assert good is not None
+    server.publish(
+        make_signed(
+            version=3, issued_at=NOW - timedelta(hours=2), expires_at=NOW - timedelta(minutes=1)
+        )
+    )
 
     _assert_refused(device, good, "expired")
 
@@ -305,13 +311,17 @@ def test_a_stored_manifest_that_has_expired_keeps_playing_flagged(
     assert rebooted.current.asset_path(sha(MAP)).is_file()
 
 
-def test_the_server_date_bounds_the_trusted_time(device: Device, server: FakeServer) -> None:
+def test_the_server_date_only_measures_the_skew(device: Device, server: FakeServer) -> None:
+    # An unsigned Date far ahead (a proxy, a captive portal) must not expire anything.
     server.date = NOW + timedelta(days=400)
     server.publish(make_signed(version=1, expires_at=NOW + timedelta(days=30)))
 
-    assert device.sync() is None
-    assert device.syncer.status.refused_reason == "expired"
+    assert device.sync() is not None
+    assert device.syncer.status.refused_reason is None
     assert device.syncer.status.clock_skew_s == -400 * 86400
+    assert device.syncer.trust.trusted_now(NOW) == NOW
+    trust = json.loads((device.root / "state" / "trust.json").read_bytes())
+    assert "server_date" not in trust
 
 
 def test_manifest_stored_as_received(device: Device, server: FakeServer) -> None:

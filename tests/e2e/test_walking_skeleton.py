@@ -65,7 +65,10 @@ def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def
 def test_device_syncs_reports_and_goes_offline_when_killed(stack: Stack) -> None:
     cfg = device_config(stack)
     watcher = Watcher(
-        stack.mqtt_port, SERVER_USER, stack.mqtt_server_password, f"{topics.PREFIX}/devices/#"
+        stack.mqtt_server_port,
+        SERVER_USER,
+        stack.mqtt_server_password,
+        f"{topics.PREFIX}/devices/#",
     )
     try:
         start_headless_device(stack)
@@ -181,7 +184,10 @@ def test_device_restarted_without_a_server_keeps_playing_the_last_good_manifest(
     version = held["signed"]["version"]
     stack.kill("server", signal.SIGTERM)
     watcher = Watcher(
-        stack.mqtt_port, SERVER_USER, stack.mqtt_server_password, topics.heartbeat_topic(DEVICE)
+        stack.mqtt_server_port,
+        SERVER_USER,
+        stack.mqtt_server_password,
+        topics.heartbeat_topic(DEVICE),
     )
     try:
         started = time.monotonic()

@@ -202,7 +202,7 @@ def start_fleet(root: Path) -> Fleet:
     broker = Broker.start(devices=accounts, server_password=SERVER_MQTT_PASSWORD)
     settings = Settings(
         **settings.model_dump(exclude={"mqtt_url", "mqtt_password"}),
-        mqtt_url=broker.url,
+        mqtt_url=broker.server_url,
         mqtt_password=SERVER_MQTT_PASSWORD,
     )
     fleet = Fleet(root, settings, broker, credentials)

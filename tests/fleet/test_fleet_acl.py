@@ -34,7 +34,9 @@ class Client:
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.received.append((m.topic, bytes(m.payload)))
         self.client.on_subscribe = self._on_subscribe
-        self.client.connect("127.0.0.1", fleet.broker.port, keepalive=30)
+        # The server's account has its own loopback listener; devices use the other one.
+        port = fleet.broker.server_port if user == SERVER_USER else fleet.broker.port
+        self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         assert self._done.wait(5), "no CONNACK"
 
@@ -192,3 +194,40 @@ def test_a_revoked_device_is_refused_by_the_broker_and_the_server(fleet: Fleet) 
         time.sleep(0.1)
     listed = fleet.api("GET", "/devices/adot-hall-4").json()
     assert listed["revoked"] and listed["health"]["state"] == "offline"
+
+
+class Watched(Client):
+    """A client that also counts how often the broker dropped it."""
+
+    def __init__(self, fleet: Fleet, user: str, cid: str) -> None:
+        self.drops = 0
+        super().__init__(fleet, user, fleet.credentials[user].mqtt_password, cid)
+        self.client.on_disconnect = self._on_disconnect
+
+    def _on_disconnect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
+        self.drops += 1
+
+
+def test_a_device_cannot_knock_another_off_the_broker_with_its_client_id(fleet: Fleet) -> None:
+    server = Client(fleet, SERVER_USER, SERVER_MQTT_PASSWORD, "acl-server-4")
+    victim = Watched(fleet, "adot-hall-2", "adot-hall-2")
+    try:
+        server.subscribe(topics.heartbeat_topic("adot-hall-2"))
+        # Device hongvan-1, with its own good password, claims adot-hall-2's client id.
+        attacker = Watched(fleet, "hongvan-1", "adot-hall-2")
+        try:
+            assert attacker.accepted
+            # A round trip through the broker after the attacker's CONNACK: had the broker
+            # closed the victim's connection, paho would have seen it before the PUBACK.
+            victim.publish(topics.heartbeat_topic("adot-hall-2"), b'{"still": "here"}')
+            deadline = time.monotonic() + 5
+            while topics.heartbeat_topic("adot-hall-2") not in server.topics_received():
+                assert time.monotonic() < deadline, "the victim's heartbeat never arrived"
+                time.sleep(0.02)
+            assert victim.drops == 0 and victim.client.is_connected()
+            assert attacker.drops == 0
+        finally:
+            attacker.close()
+    finally:
+        victim.close()
+        server.close()

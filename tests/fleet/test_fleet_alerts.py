@@ -5,6 +5,7 @@ reported; expired or cancelled → gone; a publish reaches an online device in <
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -50,7 +51,7 @@ def post_alert(fleet: Fleet, site: str, seconds: float = 600, **extra: Any) -> d
 def server_client(fleet: Fleet) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="forger")
     client.username_pw_set(SERVER_USER, SERVER_MQTT_PASSWORD)
-    client.connect("127.0.0.1", fleet.broker.port, keepalive=30)
+    client.connect("127.0.0.1", fleet.broker.server_port, keepalive=30)
     client.loop_start()
     return client
 
@@ -212,3 +213,28 @@ def test_a_restart_command_ends_the_device_process_with_its_own_code(fleet: Flee
     r = fleet.api("POST", "/devices/hongvan-1/commands", json={"cmd": "restart", "ttl_s": 30})
     assert r.status_code == 202
     assert proc.wait(10) == 75
+
+
+def test_the_server_signs_each_command_for_its_device(fleet: Fleet) -> None:
+    from content_server.keys import load_signing_key
+    from signage_core.command import accept_command
+
+    got: list[bytes] = []
+    subscribed = threading.Event()
+    client = server_client(fleet)
+    try:
+        client.on_message = lambda c, u, m: got.append(bytes(m.payload))
+        client.on_subscribe = lambda *a: subscribed.set()
+        client.subscribe(topics.cmd_topic("hongvan-9"), qos=1)
+        assert subscribed.wait(5)
+        r = fleet.api("POST", "/devices/hongvan-9/commands", json={"cmd": "sync", "ttl_s": 60})
+        assert r.status_code == 202, r.text
+        wait_until(lambda: got, 5, "the command on the broker")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    public = load_signing_key(fleet.settings.signing_key_path).public
+    command = accept_command(
+        json.loads(got[0]), {public.keyid: public}, "hongvan-9", datetime.now(UTC)
+    )
+    assert (command.cmd, command.id) == ("sync", r.json()["id"])

@@ -60,6 +60,7 @@ def signed_body(
     now: datetime | None = None,
     ttl: timedelta = timedelta(days=30),
     playlists: list[dict[str, Any]] | None = None,
+    alerts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A valid ``signed``: one image item per asset in one always-on playlist."""
     now = now or datetime.now(UTC).replace(microsecond=0)
@@ -81,7 +82,7 @@ def signed_body(
         if playlists is not None
         else [{"id": "main", "priority": 1, "schedule": None, "items": items}],
         "pages": [],
-        "alerts": [],
+        "alerts": alerts or [],
         "assets": {sha(d): {"size": len(d), "media_type": "image/png"} for d in assets.values()},
     }
 
@@ -146,6 +147,7 @@ class FaultServer:
         self.event_faults: list[str] = []  # consumed per POST: "drop", "delay", "refuse"
         self.event_delay_s = 2.0
         self.stats = Stats()
+        self.date: datetime | None = None  # the Date header to answer (None: the real clock)
         self.lock = threading.Lock()
         self.chunk = 16 * 1024
         self.oversize_bytes = 32 * 1024 * 1024
@@ -207,7 +209,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
         def _head(self, status: int, length: int, **headers: str) -> None:
             self.send_response_only(status)
-            self.send_header("Date", format_datetime(datetime.now(UTC), usegmt=True))
+            date = server.date or datetime.now(UTC)
+            self.send_header("Date", format_datetime(date, usegmt=True))
             self.send_header("Content-Length", str(length))
             for k, v in headers.items():
                 self.send_header(k.replace("_", "-"), v)

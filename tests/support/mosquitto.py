@@ -4,6 +4,11 @@
 ``content_server.broker`` (passwords, ACL, no anonymous access) into a folder
 the ``mosquitto`` user can read, starts ``/usr/sbin/mosquitto`` and waits until
 it accepts connections. ``stop()`` ends it.
+
+Like the config ``content-server mqtt-config`` writes, it has two listeners:
+``port``/``url`` for devices (the client id is the username, TLS when ``tls``
+is given) and ``server_port``/``server_url`` for the server's account, where
+several connections (the ingest, a test's watcher) may live at once.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from content_server.broker import SERVER_USER, DeviceAccount, write_broker_files
+from content_server.broker import SERVER_USER, DeviceAccount, TlsListener, write_broker_files
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -47,40 +52,58 @@ class Broker:
     server_password: str = ""
     devices: list[DeviceAccount] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    server_port: int = field(default_factory=free_port)
+    tls: TlsListener | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        """What devices use."""
+        scheme = "mqtts" if self.tls is not None else "mqtt"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def server_url(self) -> str:
+        """What the content server (and anything on the server's account) uses."""
+        return f"mqtt://127.0.0.1:{self.server_port}"
 
     @classmethod
     def start(
-        cls, devices: list[DeviceAccount] | None = None, server_password: str = "server-secret"
+        cls,
+        devices: list[DeviceAccount] | None = None,
+        server_password: str = "server-secret",
+        tls: TlsListener | None = None,
     ) -> Broker:
         # pytest's tmp_path is private to root; Mosquitto drops to its own user.
         folder = Path(tempfile.mkdtemp(prefix="mosquitto-"))
         os.chmod(folder, 0o755)
-        broker = cls(free_port(), folder, server_password=server_password, devices=devices or [])
+        broker = cls(
+            free_port(), folder, server_password=server_password, devices=devices or [], tls=tls
+        )
         broker._launch()
         return broker
 
-    def _launch(self) -> None:
-        conf = write_broker_files(
+    def _write(self) -> Path:
+        return write_broker_files(
             self.folder,
             port=self.port,
             server_password=self.server_password,
             devices=self.devices,
+            server_port=self.server_port,
+            tls=self.tls,
         )
+
+    def _launch(self) -> None:
+        conf = self._write()
         log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 - lives with the process
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
         log.close()
         wait_port(self.port)
+        wait_port(self.server_port)
 
     def reload(self, devices: list[DeviceAccount]) -> None:
         """Rewrite passwords and ACL and make Mosquitto re-read them (SIGHUP)."""
         self.devices = devices
-        write_broker_files(
-            self.folder, port=self.port, server_password=self.server_password, devices=devices
-        )
+        self._write()
         assert self.process is not None
         self.process.send_signal(1)
         time.sleep(0.3)

@@ -46,6 +46,7 @@ class Stack:
     playlists: Path = ROOT / "playlists"
     server_port: int = field(default_factory=free_port)
     mqtt_port: int = field(default_factory=free_port)
+    mqtt_server_port: int = field(default_factory=free_port)  # the server's own listener
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     mqtt_server_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -62,6 +63,10 @@ class Stack:
     @property
     def mqtt_url(self) -> str:
         return f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    @property
+    def mqtt_server_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.mqtt_server_port}"
 
     @property
     def broker_dir(self) -> Path:
@@ -137,16 +142,17 @@ class Stack:
     def start_broker(self) -> None:
         self.run(
             "mqtt-config", "--data-dir", str(self.data_dir), "--out", str(self.broker_dir),
-            "--port", str(self.mqtt_port),
+            "--port", str(self.mqtt_port), "--server-port", str(self.mqtt_server_port),
             "--server-password-file", str(self.root / "mqtt-server-password"),
         )  # fmt: skip
         self._spawn("mosquitto", [MOSQUITTO, "-c", str(self.broker_dir / "mosquitto.conf")])
         wait_port(self.mqtt_port)
+        wait_port(self.mqtt_server_port)
 
     def reload_broker(self) -> None:
         self.run(
             "mqtt-config", "--data-dir", str(self.data_dir), "--out", str(self.broker_dir),
-            "--port", str(self.mqtt_port),
+            "--port", str(self.mqtt_port), "--server-port", str(self.mqtt_server_port),
             "--server-password-file", str(self.root / "mqtt-server-password"),
         )  # fmt: skip
         self.processes["mosquitto"].send_signal(signal.SIGHUP)
@@ -155,7 +161,8 @@ class Stack:
         self._spawn(
             "server",
             [_cli("content-server"), "serve", "--data-dir", str(self.data_dir),
-             "--host", "127.0.0.1", "--port", str(self.server_port), "--mqtt-url", self.mqtt_url],
+             "--host", "127.0.0.1", "--port", str(self.server_port),
+             "--mqtt-url", self.mqtt_server_url],
             env={"CONTENT_SERVER_MQTT_PASSWORD": self.mqtt_server_password},
         )  # fmt: skip
         deadline = time.monotonic() + 30
