@@ -21,7 +21,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from signage_core.timefmt import format_time
 
 from . import broker, importer
 from .assets import AssetStore
+from .clock import utc_now
 from .datadir import AlreadyInitialisedError, initialise, open_store
 from .enrollment import (
     DEFAULT_DEVICE_DATA_DIR,
@@ -49,10 +50,6 @@ from .settings import Settings
 from .store import Store
 
 PROG = "content-server"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _cli_user() -> str:
@@ -113,7 +110,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     password = None
     if args.admin_password_file:
         password = _read_secret(args.admin_password_file, "the admin password file")
-    result = initialise(settings, args.admin_user, password, _now())
+    result = initialise(settings, args.admin_user, password, utc_now())
     if not result.created:
         print(f"{settings.data_dir} is already initialised as asked; nothing changed")
         return 0
@@ -161,7 +158,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         keys = load_signing_keys(settings)
         plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
-        now = _now()
+        now = utc_now()
         summary = importer.apply(
             plan,
             store,
@@ -205,7 +202,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
                 data_dir=args.device_data_dir,
             ),
         )
-        now = _now()
+        now = utc_now()
         try:
             enrolment = enrol(
                 store,
@@ -237,7 +234,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         result = _publish_here(
-            store, settings, load_signing_keys(settings), _now(), "content-server publish"
+            store, settings, load_signing_keys(settings), utc_now(), "content-server publish"
         )
     finally:
         store.close()
@@ -288,7 +285,7 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
     try:
         try:
             changed = broker.revoke_device(
-                store, args.device_id, format_time(_now()), user=_cli_user(), address="local"
+                store, args.device_id, format_time(utc_now()), user=_cli_user(), address="local"
             )
         except KeyError:
             raise ContentServerError(f"device {args.device_id!r} is not enrolled") from None
@@ -317,7 +314,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
             return _rotation_status(settings, store)
         if args.finish:
             return _rotation_finish(settings, store, force=args.force)
-        started = start_rotation(settings, store, _now(), user=_cli_user(), address="local")
+        started = start_rotation(settings, store, utc_now(), user=_cli_user(), address="local")
     finally:
         store.close()
     print(f"next signing key: {started.next.public.spec()}")
@@ -347,7 +344,9 @@ def _rotation_status(settings: Settings, store: Store) -> int:
 
 
 def _rotation_finish(settings: Settings, store: Store, *, force: bool) -> int:
-    done = finish_rotation(settings, store, _now(), user=_cli_user(), address="local", force=force)
+    done = finish_rotation(
+        settings, store, utc_now(), user=_cli_user(), address="local", force=force
+    )
     if done.lagging:
         names = ", ".join(d.describe() for d in done.lagging)
         print(
