@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -36,6 +36,7 @@ from signage_core import topics
 from signage_core.errors import ManifestError
 from signage_core.timefmt import format_time, parse_time
 
+from .clock import utc_now
 from .settings import DeviceSettings
 from .state import SessionCounter
 
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 120
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class MqttLink:
@@ -59,7 +56,7 @@ class MqttLink:
         on_command: Callable[[dict[str, Any]], None],
         on_connected: Callable[[], None] = lambda: None,
         on_alert: Callable[[str, bytes], object] = lambda site, raw: None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.device_id = settings.device_id
