@@ -40,6 +40,7 @@ from typing import Any
 from signage_core.canonical import canonical_json
 from signage_core.errors import SignageError
 from signage_core.manifest import SCHEMA, parse_manifest
+from signage_core.schedule import DEFAULT_TIMEZONE
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
 from signage_core.trust import listed_keys
@@ -49,7 +50,6 @@ from .errors import ContentServerError
 from .models import Asset, Device, Playlist, Site, effective_languages, site_chain
 from .store import FleetStore, GroupStore, Store
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
 # Fields that change with every publish even when the content does not.
 _VOLATILE = ("version", "issued_at", "expires_at")
 
@@ -145,7 +145,7 @@ def manifest_content(
         "schema": SCHEMA,
         "device_id": device.id,
         "site_id": device.site_id,
-        "timezone": TIMEZONE,
+        "timezone": DEFAULT_TIMEZONE,
         "languages": effective_languages(device.site_id, sites),
         "playlists": [
             {

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
+from signage_core.schedule import DEFAULT_TIMEZONE
 from signage_core.timefmt import format_time
 
 from ..access import UserScope
 from ..deps import State
 from ..errors import InvalidInputError
 from ..models import descendants
-from ..publishing import TIMEZONE
 from ..schemas_admin import ID, PlayCount
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -28,7 +28,7 @@ MAX_DAYS = 366
 
 
 def _utc(day: date) -> str:
-    return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(TIMEZONE)))
+    return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(DEFAULT_TIMEZONE)))
 
 
 @router.get("/plays", summary="Proof-of-play counts per device, item and language")
