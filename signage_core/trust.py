@@ -23,15 +23,12 @@ the device config are never removed by a manifest.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .canonical import canonical_json
-from .errors import CanonicalFormError, ManifestError, TrustError
+from .errors import CanonicalFormError, ManifestError, SignageError, TrustError
 from .manifest import Manifest, parse_manifest
 from .signing import PublicKey, verify_envelope
 
@@ -96,21 +93,13 @@ def listed_keys(signed: Mapping[str, Any]) -> dict[str, PublicKey] | None:
 
 def valid_signers(envelope: Mapping[str, Any], keys: Mapping[str, PublicKey]) -> set[str]:
     """The ids of ``keys`` whose signature on ``envelope["signed"]`` is valid."""
-    data = canonical_json(envelope["signed"])
     found = set()
-    for entry in envelope.get("signatures", []):
-        if not isinstance(entry, dict):
-            continue
-        key = keys.get(str(entry.get("keyid")))
-        sig = entry.get("sig")
-        if key is None or not isinstance(sig, str):
-            continue
+    for keyid, key in keys.items():
         try:
-            raw = base64.b64decode(sig, validate=True)
-        except binascii.Error:
+            verify_envelope(envelope, {keyid: key})
+        except (SignageError, ValueError):
             continue
-        if key.verify(raw, data):
-            found.add(key.keyid)
+        found.add(keyid)
     return found
 
 
