@@ -224,6 +224,7 @@ class RichText(Widget):
     used_font_size = NumericProperty(0)
     content_height = NumericProperty(0)
     content_width = NumericProperty(0)
+    height: float  # Widget's own property, which this widget sets; for mypy (Kivy is untyped)
 
     def __init__(self, **kwargs: Any) -> None:
         self._layout: Layout | None = None

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from content_server_kit import NOW, CliResult, Server
-
 from fastapi.testclient import TestClient
 
 from content_server.accounts import token_hash
