@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import CanonicalFormError, ManifestError, SignageError, TrustError
+from .errors import SignageError, TrustError
 from .manifest import Manifest, parse_manifest
-from .signing import PublicKey, verify_envelope
+from .signing import PublicKey, open_envelope, verify_envelope
 
 
 def trusted_now(device_clock: datetime, *lower_bounds: datetime | None) -> datetime:
@@ -48,14 +48,7 @@ class TrustContext:
 
 def accept_manifest(envelope: Any, ctx: TrustContext) -> Manifest:
     """Return the manifest if the device may play it; raise ``RefusedError`` otherwise."""
-    try:
-        signed = verify_envelope(envelope, ctx.trusted_keys)
-    except (ManifestError, CanonicalFormError) as e:
-        raise TrustError("malformed", f"not a readable signed manifest: {e}") from e
-    try:
-        manifest = parse_manifest(signed)
-    except ManifestError as e:
-        raise TrustError("malformed", f"signed but malformed: {e}") from e
+    manifest = open_envelope(envelope, ctx.trusted_keys, parse_manifest, "manifest")
     if manifest.device_id != ctx.device_id:
         raise TrustError(
             "wrong_device",
@@ -67,8 +60,8 @@ def accept_manifest(envelope: Any, ctx: TrustContext) -> Manifest:
             f"manifest version {manifest.version} is older than the held {ctx.held_version}",
         )
     if manifest.is_expired(ctx.trusted_time):
-        raise TrustError("expired", f"manifest expired at {signed.get('expires_at')}")
-    listed_keys(signed)  # a malformed key list refuses the whole manifest
+        raise TrustError("expired", f"manifest expired at {manifest.signed.get('expires_at')}")
+    listed_keys(manifest.signed)  # a malformed key list refuses the whole manifest
     return manifest
 
 
