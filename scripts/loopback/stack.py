@@ -22,20 +22,14 @@ from pathlib import Path
 
 import requests
 
-from .mosquitto import MOSQUITTO, free_port, wait_port
+from .ports import MOSQUITTO, free_port, wait_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 BIN = Path(sys.executable).parent
 
 
-def artifacts_dir() -> Path:
-    """Where tests leave screenshots for people to look at (not in git)."""
-    path = ROOT / "tests" / "artifacts"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def _cli(name: str) -> str:
+def cli_path(name: str) -> str:
+    """A console script of this project: the virtualenv's, else the one on PATH."""
     found = BIN / name
     return str(found) if found.exists() else name
 
@@ -75,7 +69,7 @@ class Stack:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [_cli("content-server"), *args], capture_output=True, text=True, timeout=120
+            [cli_path("content-server"), *args], capture_output=True, text=True, timeout=120
         )
         if check and result.returncode != 0:
             raise RuntimeError(
@@ -154,7 +148,7 @@ class Stack:
     def start_server(self) -> None:
         self._spawn(
             "server",
-            [_cli("content-server"), "serve", "--data-dir", str(self.data_dir),
+            [cli_path("content-server"), "serve", "--data-dir", str(self.data_dir),
              "--host", "127.0.0.1", "--port", str(self.server_port), "--mqtt-url", self.mqtt_url],
             env={"CONTENT_SERVER_MQTT_PASSWORD": self.mqtt_server_password},
         )  # fmt: skip

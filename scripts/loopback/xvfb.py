@@ -1,4 +1,4 @@
-"""A real X display for Kivy tests: Xvfb with GLX on a free display number.
+"""A real X display (Xvfb with GLX) on a free display number, for the Kivy player.
 
 Xvfb picks the number itself (``-displayfd``), so parallel test runs never collide.
 Kivy can open one window per process: run each app in a subprocess with

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("signage_core", "content_server", "device_runtime", "signage_player")
+PARTS = ("signage_core", "content_server", "device_runtime", "signage_player", "scripts")
 FORBIDDEN = {
-    "signage_core": {"content_server", "device_runtime", "signage_player", "kivy"},
-    "content_server": {"device_runtime", "signage_player", "kivy"},
-    "device_runtime": {"content_server", "signage_player", "kivy"},
-    "signage_player": {"content_server"},
+    "signage_core": {"content_server", "device_runtime", "signage_player", "kivy", "tests"},
+    "content_server": {"device_runtime", "signage_player", "kivy", "tests"},
+    "device_runtime": {"content_server", "signage_player", "kivy", "tests"},
+    "signage_player": {"content_server", "tests"},
+    "scripts": {"tests"},  # make demo runs from a clone without the tests
 }
 
 
