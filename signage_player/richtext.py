@@ -224,7 +224,6 @@ class RichText(Widget):
     used_font_size = NumericProperty(0)
     content_height = NumericProperty(0)
     content_width = NumericProperty(0)
-    height: float  # Widget's own property, which this widget sets; for mypy (Kivy is untyped)
 
     def __init__(self, **kwargs: Any) -> None:
         self._layout: Layout | None = None
@@ -269,7 +268,7 @@ class RichText(Widget):
                 line_spacing=self.line_spacing,
                 render=not fitting,
             )
-            if not fitting or layout.height <= self.height:
+            if not fitting or layout.height <= self.height:  # type: ignore[has-type]  # Kivy: untyped
                 break
             size = max(int(self.min_font_size), int(size * 0.92))
         if fitting:  # the size that fits was measured, not yet rendered
