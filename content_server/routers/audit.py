@@ -3,6 +3,7 @@ changes it, and the database refuses UPDATE and DELETE of its rows (triggers).""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -24,4 +25,4 @@ def list_audit(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[AuditEntry]:
     rows = state.store.audit_entries(user=user, action=action, limit=limit, offset=offset)
-    return [AuditEntry(**r) for r in rows]
+    return [AuditEntry(**asdict(r)) for r in rows]

@@ -8,6 +8,7 @@ or one device). Dates are local dates in Asia/Ho_Chi_Minh, ``until`` inclusive.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -53,4 +54,4 @@ def plays(
         if d.site_id in sites and (device_id is None or d.id == device_id)
     ]
     rows = state.store.play_counts(devices, _utc(since), _utc(until + timedelta(days=1)))
-    return [PlayCount(**r) for r in rows]
+    return [PlayCount(**asdict(r)) for r in rows]

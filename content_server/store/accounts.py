@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..models import Device, Site, User
+from ..models import AuditRecord, Device, Site, User
 from .connection import Connection, Row, from_json, opt_to_json, to_json
 
 
@@ -34,6 +34,10 @@ def _device(r: Row) -> Device:
 
 def _user(r: Row) -> User:
     return User(r["username"], r["password_hash"], r["role"], r["site_id"], bool(r["disabled"]))
+
+
+def _audit(r: Row) -> AuditRecord:
+    return AuditRecord(**{**r, "detail": json.loads(r["detail"])})
 
 
 class AccountsSql:
@@ -175,19 +179,18 @@ class AccountsSql:
             [ts, user, action, target, address, to_json(dict(detail or {}))],
         )
 
-    def audit_log(self) -> list[dict[str, Any]]:
-        rows = self.db.rows(
-            "SELECT ts, user, action, target, address, detail FROM audit ORDER BY id"
-        )
-        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+    def audit_log(self) -> list[AuditRecord]:
+        """The whole log, oldest first."""
+        return [_audit(r) for r in self.db.rows("SELECT * FROM audit ORDER BY id")]
 
     def audit_entries(
         self, *, user: str | None = None, action: str | None = None, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditRecord]:
+        """A page of the log, newest first, of one user or action if given."""
         rows = self.db.rows(
-            """SELECT id, ts, user, action, target, address, detail FROM audit
+            """SELECT * FROM audit
                WHERE (? IS NULL OR user = ?) AND (? IS NULL OR action = ?)
                ORDER BY id DESC LIMIT ? OFFSET ?""",
             [user, user, action, action, limit, offset],
         )
-        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+        return [_audit(r) for r in rows]

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..models import Asset, Playlist
+from ..models import Asset, OwnedAsset, Page, Playlist, Revision
 from .connection import Connection, Row, from_json, marks, opt_to_json, to_json
 
 ASSET_ORDERS = ("created_at", "original_name", "sha256")
@@ -86,14 +86,12 @@ class ContentSql:
         rows = self.db.rows("SELECT site_id FROM asset_owners WHERE sha256 = ?", [sha256])
         return [r["site_id"] for r in rows]
 
-    def owned_assets(
-        self, site_ids: Iterable[str], order: str = "created_at"
-    ) -> list[dict[str, Any]]:
+    def owned_assets(self, site_ids: Iterable[str], order: str = "created_at") -> list[OwnedAsset]:
         """Assets the sites own, with their media facts; ``order`` is one of ``ASSET_ORDERS``."""
         wanted = sorted(set(site_ids))
         if not wanted or order not in ASSET_ORDERS:
             return []
-        return self.db.rows(
+        rows = self.db.rows(
             f"""SELECT o.sha256, o.site_id, o.original_name, o.created_at, o.created_by,
                        a.size, a.media_type, m.width, m.height, m.duration_s, m.fps,
                        m.frames, m.thumbnail
@@ -102,6 +100,7 @@ class ContentSql:
                 WHERE o.site_id IN ({marks(wanted)}) ORDER BY o.{order}, o.sha256, o.site_id""",
             wanted,
         )
+        return [OwnedAsset(**r) for r in rows]
 
     def put_asset_media(self, sha256: str, facts: Mapping[str, Any]) -> None:
         """What the media checks found (size, duration, thumbnail); absent facts are NULL."""
@@ -184,18 +183,18 @@ class ContentSql:
             [version, playlist_id, revision],
         )
 
-    def revisions(self, playlist_id: str) -> list[dict[str, Any]]:
+    def revisions(self, playlist_id: str) -> list[Revision]:
         rows = self.db.rows(
             "SELECT * FROM playlist_revisions WHERE playlist_id = ? ORDER BY revision",
             [playlist_id],
         )
-        return [{**r, "body": json.loads(r["body"])} for r in rows]
+        return [Revision(**{**r, "body": json.loads(r["body"])}) for r in rows]
 
     # --- kiosk pages ---------------------------------------------------------
 
-    def pages(self) -> list[dict[str, Any]]:
+    def pages(self) -> list[Page]:
         rows = self.db.rows("SELECT * FROM pages ORDER BY site_id, position, id")
-        return [{**r, "variants": json.loads(r["variants"])} for r in rows]
+        return [Page(**{**r, "variants": json.loads(r["variants"])}) for r in rows]
 
     def put_page(self, page: Mapping[str, Any], now: str) -> None:
         self.db.write(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..models import PlayCount
 from .connection import Connection, marks, to_json
 
 
@@ -84,14 +85,12 @@ class DeliverySql:
         )
         return [json.loads(r["body"]) for r in rows]
 
-    def play_counts(
-        self, device_ids: Iterable[str], since: str, until: str
-    ) -> list[dict[str, Any]]:
+    def play_counts(self, device_ids: Iterable[str], since: str, until: str) -> list[PlayCount]:
         """Proof-of-play counts per device, playlist, item and language in [since, until)."""
         wanted = sorted(set(device_ids))
         if not wanted:
             return []
-        return self.db.rows(
+        rows = self.db.rows(
             f"""SELECT device_id,
                        json_extract(body, '$.playlist_id') AS playlist_id,
                        json_extract(body, '$.item_id') AS item_id,
@@ -103,3 +102,4 @@ class DeliverySql:
                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
             [*wanted, since, until],
         )
+        return [PlayCount(**r) for r in rows]

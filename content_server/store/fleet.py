@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..models import AlertRecord, HealthRow, Screenshot
 from .connection import from_json, to_json
 
 if TYPE_CHECKING:
@@ -51,9 +52,11 @@ class FleetStore:
                 [(d, body, at, iv) for d, at, body, iv in beats],
             )
 
-    def health(self) -> dict[str, dict[str, Any]]:
+    def health(self) -> dict[str, HealthRow]:
         rows = self.db.rows("SELECT * FROM device_health")
-        return {r["device_id"]: {**r, "heartbeat": from_json(r["heartbeat"])} for r in rows}
+        return {
+            r["device_id"]: HealthRow(**{**r, "heartbeat": from_json(r["heartbeat"])}) for r in rows
+        }
 
     def prune_heartbeats(self, before: str) -> int:
         return self.db.write("DELETE FROM heartbeats WHERE received_at < ?", [before])
@@ -64,7 +67,7 @@ class FleetStore:
         r = self.db.one("SELECT coalesce(max(version), 0) + 1 AS v FROM alerts")
         return int(r["v"]) if r else 1
 
-    def put_alert(self, row: Mapping[str, Any]) -> None:
+    def put_alert(self, alert: AlertRecord) -> None:
         self.db.write(
             """INSERT INTO alerts (id, site_id, version, state, severity, issued_at, expires_at,
                                    created_by, envelope)
@@ -73,32 +76,36 @@ class FleetStore:
                  state = excluded.state, envelope = excluded.envelope,
                  expires_at = excluded.expires_at""",
             [
-                row["id"],
-                row["site_id"],
-                row["version"],
-                row["state"],
-                row["severity"],
-                row["issued_at"],
-                row["expires_at"],
-                row["created_by"],
-                row["envelope"],
+                alert.id,
+                alert.site_id,
+                alert.version,
+                alert.state,
+                alert.severity,
+                alert.issued_at,
+                alert.expires_at,
+                alert.created_by,
+                alert.envelope,
             ],
         )
 
-    def alert(self, alert_id: str) -> dict[str, Any] | None:
-        return self.db.one("SELECT * FROM alerts WHERE id = ?", [alert_id])
+    def alert(self, alert_id: str) -> AlertRecord | None:
+        r = self.db.one("SELECT * FROM alerts WHERE id = ?", [alert_id])
+        return None if r is None else AlertRecord(**r)
 
-    def alerts(self) -> list[dict[str, Any]]:
-        return self.db.rows("SELECT * FROM alerts ORDER BY version DESC")
+    def alerts(self) -> list[AlertRecord]:
+        """Newest first."""
+        return [
+            AlertRecord(**r) for r in self.db.rows("SELECT * FROM alerts ORDER BY version DESC")
+        ]
 
-    def current_alerts(self) -> dict[str, dict[str, Any]]:
+    def current_alerts(self) -> dict[str, AlertRecord]:
         """``{site: the newest alert document signed for it}`` (active or cancelled)."""
         rows = self.db.rows(
             """SELECT a.* FROM alerts a
                JOIN (SELECT site_id, max(version) AS version FROM alerts GROUP BY site_id)
                AS newest USING (site_id, version)"""
         )
-        return {r["site_id"]: r for r in rows}
+        return {r["site_id"]: AlertRecord(**r) for r in rows}
 
     # --- screenshots ---------------------------------------------------------
 
@@ -110,5 +117,6 @@ class FleetStore:
             [device_id, taken_at, file, note],
         )
 
-    def screenshot(self, device_id: str) -> dict[str, Any] | None:
-        return self.db.one("SELECT * FROM screenshots WHERE device_id = ?", [device_id])
+    def screenshot(self, device_id: str) -> Screenshot | None:
+        r = self.db.one("SELECT * FROM screenshots WHERE device_id = ?", [device_id])
+        return None if r is None else Screenshot(**r)

@@ -6,14 +6,15 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..models import Group
 from .connection import Row, to_json
 
 if TYPE_CHECKING:
     from . import Store
 
 
-def _group(r: Row) -> dict[str, Any]:
-    return {**r, "members": json.loads(r["members"])}
+def _group(r: Row) -> Group:
+    return Group(**{**r, "members": json.loads(r["members"])})
 
 
 class GroupStore:
@@ -23,11 +24,11 @@ class GroupStore:
         self.store = store
         self.db = store.db
 
-    def groups(self) -> list[dict[str, Any]]:
+    def groups(self) -> list[Group]:
         rows = self.db.rows("SELECT * FROM device_groups ORDER BY site_id, id")
         return [_group(r) for r in rows]
 
-    def group(self, group_id: str) -> dict[str, Any] | None:
+    def group(self, group_id: str) -> Group | None:
         r = self.db.one("SELECT * FROM device_groups WHERE id = ?", [group_id])
         return None if r is None else _group(r)
 
