@@ -128,21 +128,21 @@ class Stack:
         )  # fmt: skip
         log.close()
 
-    def start_broker(self) -> None:
+    def _write_broker_config(self) -> None:
+        """Passwords and ACL for every enrolled device, as ``content-server mqtt-config`` writes."""
         self.run(
             "mqtt-config", "--data-dir", str(self.data_dir), "--out", str(self.broker_dir),
             "--port", str(self.mqtt_port),
             "--server-password-file", str(self.root / "mqtt-server-password"),
         )  # fmt: skip
+
+    def start_broker(self) -> None:
+        self._write_broker_config()
         self._spawn("mosquitto", [MOSQUITTO, "-c", str(self.broker_dir / "mosquitto.conf")])
         wait_port(self.mqtt_port)
 
     def reload_broker(self) -> None:
-        self.run(
-            "mqtt-config", "--data-dir", str(self.data_dir), "--out", str(self.broker_dir),
-            "--port", str(self.mqtt_port),
-            "--server-password-file", str(self.root / "mqtt-server-password"),
-        )  # fmt: skip
+        self._write_broker_config()
         self.processes["mosquitto"].send_signal(signal.SIGHUP)
 
     def start_server(self) -> None:
