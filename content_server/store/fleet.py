@@ -17,7 +17,6 @@ class FleetStore:
     """The SQL of fleet health, alerts and screenshots, over a ``Store``'s connection."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
         self.db = store.db
 
     # --- health --------------------------------------------------------------

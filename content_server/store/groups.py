@@ -21,7 +21,6 @@ class GroupStore:
     """The SQL of device groups, over a ``Store``'s connection."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
         self.db = store.db
 
     def groups(self) -> list[Group]:
