@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy signage_core device_runtime content_server
+	$(BIN)/mypy signage_core device_runtime content_server signage_player
 
 test: venv lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

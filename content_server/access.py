@@ -23,7 +23,7 @@ from signage_core.timefmt import format_time
 
 from .deps import CurrentUser, State
 from .errors import ForbiddenError, NotFoundError
-from .models import Device, Playlist, Site, User, descendants
+from .models import Device, Group, Page, Playlist, Site, User, descendants
 from .state import ServerState
 from .store import GroupStore
 
@@ -150,9 +150,9 @@ def scoped_asset(
 
 def scoped_page(
     page_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
-) -> dict[str, Any]:
-    page = next((p for p in state.store.pages() if p["id"] == page_id), None)
-    if page is None or page["site_id"] not in scope.ids:
+) -> Page:
+    page = next((p for p in state.store.pages() if p.id == page_id), None)
+    if page is None or page.site_id not in scope.ids:
         raise NotFoundError(f"there is no kiosk page {page_id!r} at the sites you manage")
     return page
 
@@ -161,16 +161,16 @@ ScopedSite = Annotated[Site, Depends(scoped_site)]
 ScopedDevice = Annotated[Device, Depends(scoped_device)]
 ScopedPlaylist = Annotated[PlaylistRecord, Depends(scoped_playlist)]
 ScopedAsset = Annotated[str, Depends(scoped_asset)]
-ScopedPage = Annotated[dict[str, Any], Depends(scoped_page)]
+ScopedPage = Annotated[Page, Depends(scoped_page)]
 
 
 def scoped_group(
     group_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
-) -> dict[str, Any]:
+) -> Group:
     group = GroupStore(state.store).group(group_id)
-    if group is None or group["site_id"] not in scope.ids:
+    if group is None or group.site_id not in scope.ids:
         raise NotFoundError(f"there is no device group {group_id!r} at the sites you manage")
     return group
 
 
-ScopedGroup = Annotated[dict[str, Any], Depends(scoped_group)]
+ScopedGroup = Annotated[Group, Depends(scoped_group)]

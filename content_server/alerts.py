@@ -31,7 +31,7 @@ from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
 
 from .errors import InvalidInputError, NotFoundError
-from .models import Site, effective_languages, site_chain
+from .models import AlertRecord, Site, effective_languages, site_chain
 from .store import FleetStore, Store
 
 MAX_ALERT_TTL = timedelta(days=7)
@@ -53,17 +53,17 @@ def _sign_and_store(
     parse_alert(signed)  # never sign what a device would refuse
     envelope = canonical_json(sign_envelope(signed, keys))
     FleetStore(store).put_alert(
-        {
-            "id": signed["id"],
-            "site_id": signed["site_id"],
-            "version": signed["version"],
-            "state": signed["state"],
-            "severity": signed["severity"],
-            "issued_at": signed["issued_at"],
-            "expires_at": signed["expires_at"],
-            "created_by": user,
-            "envelope": envelope.decode("utf-8"),
-        }
+        AlertRecord(
+            id=signed["id"],
+            site_id=signed["site_id"],
+            version=signed["version"],
+            state=signed["state"],
+            severity=signed["severity"],
+            issued_at=signed["issued_at"],
+            expires_at=signed["expires_at"],
+            created_by=user,
+            envelope=envelope.decode("utf-8"),
+        )
     )
     return SignedAlert(
         signed["id"],
@@ -143,15 +143,10 @@ def cancel_alert(
         row = fleet.alert(alert_id)
         if row is None:
             raise NotFoundError(f"alert {alert_id!r} does not exist")
-        old = json.loads(row["envelope"])["signed"]
-        if row["state"] == "cancelled":
+        old = json.loads(row.envelope)["signed"]
+        if row.state == "cancelled":
             return SignedAlert(
-                row["id"],
-                row["site_id"],
-                row["version"],
-                row["state"],
-                row["envelope"].encode(),
-                row["expires_at"],
+                row.id, row.site_id, row.version, row.state, row.envelope.encode(), row.expires_at
             )
         signed = {
             **old,
@@ -167,7 +162,7 @@ def cancel_alert(
 def manifest_alerts(
     site_id: str,
     sites: Mapping[str, Site],
-    current: Mapping[str, Mapping[str, Any]],
+    current: Mapping[str, AlertRecord],
     issued_at: str,
 ) -> dict[str, Any]:
     """The manifest fields for alerts: ``alert_sites`` (the site and its ancestors,
@@ -175,8 +170,8 @@ def manifest_alerts(
     alert envelopes, active or cancelled, not expired at ``issued_at``)."""
     chain = [s.id for s in site_chain(site_id, sites)] or [site_id]
     docs = [
-        json.loads(current[s]["envelope"])
+        json.loads(current[s].envelope)
         for s in chain
-        if s in current and current[s]["expires_at"] > issued_at
+        if s in current and current[s].expires_at > issued_at
     ]
     return {"alert_sites": chain, "alerts": docs}

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -20,11 +20,12 @@ from fastapi import APIRouter, FastAPI
 
 from . import problems
 from .body_limit import BodyLimit, BodyLimits
+from .clock import utc_now
 from .fastpath import ManifestFastPath
 from .ingest import FleetLink
 from .keys import load_mqtt_server_password
-from .routers import alerts as alerts_router
 from .routers import (
+    API_PREFIX,
     assets,
     audit,
     auth,
@@ -39,6 +40,7 @@ from .routers import (
     uploads,
     users,
 )
+from .routers import alerts as alerts_router
 from .routers import fleet as fleet_router
 from .routers.fleet import MAX_SCREENSHOT_BYTES
 from .security_headers import SecurityHeaders
@@ -47,12 +49,7 @@ from .state import ServerState
 from .uploads import FORM_OVERHEAD
 
 log = logging.getLogger(__name__)
-API_PREFIX = "/api/v1"
 RENEW_EVERY_S = 3600.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _watch(state: ServerState, interval_s: float) -> None:
@@ -144,7 +141,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
     app.state.server = state
     app.state.fleet = fleet
     problems.install(app)
-    app.add_middleware(ManifestFastPath, state=state)  # the hot poll, before routing
+    app.add_middleware(ManifestFastPath, state=state, prefix=API_PREFIX)  # before routing
     api = APIRouter(prefix=API_PREFIX)
     for module in (devices, assets, keys, auth, sites, playlists):
         api.include_router(module.router)

@@ -216,14 +216,12 @@ def device_accounts(store: Store) -> list[DeviceAccount]:
 def revoke_device(store: Store, device_id: str, now: str, *, user: str, address: str) -> bool:
     """Mark the device revoked (its token stops working at once; its MQTT account when the
     broker files are next written). False if it was revoked already; ``KeyError`` if unknown."""
-    from .store import FleetStore
-
     with store.transaction():
         device = store.device(device_id)
         if device is None:
             raise KeyError(device_id)
         if device.revoked:
             return False
-        FleetStore(store).set_revoked(device_id)
+        store.set_device_revoked(device_id)
         store.audit(now, user, "revoke device", device_id, address, {"site": device.site_id})
     return True

@@ -23,7 +23,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from signage_core.timefmt import format_time
 from . import broker, importer
 from .assets import AssetStore
 from .backup import SKIP_VERSIONS, backup, restore
+from .clock import utc_now
 from .datadir import AlreadyInitialisedError, initialise, open_store
 from .enrollment import (
     DEFAULT_DEVICE_DATA_DIR,
@@ -52,10 +53,6 @@ from .settings import Settings
 from .store import Store
 
 PROG = "content-server"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _cli_user() -> str:
@@ -116,7 +113,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     password = None
     if args.admin_password_file:
         password = _read_secret(args.admin_password_file, "the admin password file")
-    result = initialise(settings, args.admin_user, password, _now())
+    result = initialise(settings, args.admin_user, password, utc_now())
     if not result.created:
         print(f"{settings.data_dir} is already initialised as asked; nothing changed")
         return 0
@@ -165,7 +162,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         keys = load_signing_keys(settings)
         plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
-        now = _now()
+        now = utc_now()
         summary = importer.apply(
             plan,
             store,
@@ -212,7 +209,7 @@ def cmd_add_device(args: argparse.Namespace) -> int:
                 mqtt_ca_file=args.mqtt_ca_file,
             ),
         )
-        now = _now()
+        now = utc_now()
         try:
             enrolment = enrol(
                 store,
@@ -244,7 +241,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         result = _publish_here(
-            store, settings, load_signing_keys(settings), _now(), "content-server publish"
+            store, settings, load_signing_keys(settings), utc_now(), "content-server publish"
         )
     finally:
         store.close()
@@ -319,7 +316,7 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
     try:
         try:
             changed = broker.revoke_device(
-                store, args.device_id, format_time(_now()), user=_cli_user(), address="local"
+                store, args.device_id, format_time(utc_now()), user=_cli_user(), address="local"
             )
         except KeyError:
             raise ContentServerError(f"device {args.device_id!r} is not enrolled") from None
@@ -348,7 +345,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
             return _rotation_status(settings, store)
         if args.finish:
             return _rotation_finish(settings, store, force=args.force)
-        started = start_rotation(settings, store, _now(), user=_cli_user(), address="local")
+        started = start_rotation(settings, store, utc_now(), user=_cli_user(), address="local")
     finally:
         store.close()
     print(f"next signing key: {started.next.public.spec()}")
@@ -378,7 +375,9 @@ def _rotation_status(settings: Settings, store: Store) -> int:
 
 
 def _rotation_finish(settings: Settings, store: Store, *, force: bool) -> int:
-    done = finish_rotation(settings, store, _now(), user=_cli_user(), address="local", force=force)
+    done = finish_rotation(
+        settings, store, utc_now(), user=_cli_user(), address="local", force=force
+    )
     if done.lagging:
         names = ", ".join(d.describe() for d in done.lagging)
         print(
@@ -395,7 +394,7 @@ def _rotation_finish(settings: Settings, store: Store, *, force: bool) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = backup(settings, args.out, _now())
+    result = backup(settings, args.out, utc_now())
     size = result.bytes / 1e6
     print(f"backed up {settings.data_dir} to {result.path}: {result.files} files "
           f"({result.assets} assets, {size:.1f} MB)")  # fmt: skip
@@ -405,7 +404,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = restore(args.archive, settings, _now(), args.skip_versions)
+    result = restore(args.archive, settings, utc_now(), args.skip_versions)
     print(
         f"restored {args.archive} into {result.data_dir}: {result.files} files, "
         f"{result.assets} assets, {result.devices} devices"

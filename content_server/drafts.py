@@ -112,10 +112,10 @@ def _checked_groups(site_id: str, wanted: list[str], state: ServerState) -> list
     edit the playlist manages them too)."""
     if len(set(wanted)) != len(wanted):
         raise InvalidInputError("groups: a group is listed twice")
-    groups = {g["id"]: g for g in GroupStore(state.store).groups()}
+    groups = {g.id: g for g in GroupStore(state.store).groups()}
     below = descendants(site_id, state.store.sites())
     for gid in wanted:
-        if gid not in groups or groups[gid]["site_id"] not in below:
+        if gid not in groups or groups[gid].site_id not in below:
             raise InvalidInputError(
                 f"groups: there is no device group {gid!r} at site {site_id} or below it; "
                 "create it first (POST /api/v1/groups)"
@@ -242,13 +242,13 @@ def rollback(
     address: str,
     live: Playlist | None,
 ) -> Published:
-    found = next((r for r in state.store.revisions(playlist_id) if r["revision"] == revision), None)
-    if found is None or found["body"]["site_id"] not in scope:
+    found = next((r for r in state.store.revisions(playlist_id) if r.revision == revision), None)
+    if found is None or found.body["site_id"] not in scope:
         raise InvalidInputError(
             f"playlist {playlist_id} has no published revision {revision}; "
             f"GET /api/v1/playlists/{playlist_id}/revisions lists them"
         )
-    old = Playlist(id=playlist_id, updated_at="", **found["body"])
+    old = Playlist(id=playlist_id, updated_at="", **found.body)
     return _go_live(
         state,
         old,

@@ -5,9 +5,9 @@ precomputed bytes in memory (``ServerState.manifests``) and the token check is
 a dict lookup. FastAPI's routing and dependency injection cost several times
 the work of the answer itself (see ``bench/bench_manifest_polls.py``), so a
 poll that will succeed — valid token of that very device, a manifest held —
-is answered here with exactly what the route would send (200 or 304, same
-headers). Anything else (no or wrong token, another device's id, no manifest
-yet) goes on to the FastAPI route, which answers it with its problem+json.
+is answered here with the route's own answer (``routers.devices.manifest_answer``).
+Anything else (no or wrong token, another device's id, no manifest yet) goes
+on to the FastAPI route, which answers it with its problem+json.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ import re
 from typing import Any
 
 from .accounts import token_hash
-from .routers.devices import etag_matches
+from .routers import devices
 from .state import ServerState
-
-_PATH = re.compile(r"^/api/v1/devices/([^/]+)/manifest$")
 
 
 class ManifestFastPath:
-    def __init__(self, app: Any, state: ServerState) -> None:
+    def __init__(self, app: Any, state: ServerState, prefix: str) -> None:
         self.app = app
         self.state = state
+        route = re.escape(prefix + devices.router.prefix)
+        self._path = re.compile(f"^{route}/([^/]+)/manifest$")
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            m = _PATH.match(scope["path"])
+            m = self._path.match(scope["path"])
             if m is not None and await self._answer(m.group(1), scope, send):
                 return
         await self.app(scope, receive, send)
@@ -40,7 +40,7 @@ class ManifestFastPath:
             if name == b"authorization":
                 auth = value
             elif name == b"if-none-match":
-                inm = value
+                inm = value.decode("latin-1")
         if auth is None or auth[:7].lower() != b"bearer ":
             return False
         token = auth[7:].strip().decode("latin-1")
@@ -49,16 +49,5 @@ class ManifestFastPath:
         cached = self.state.manifests.get(device_id)
         if cached is None:
             return False
-        etag = cached.etag.encode()
-        headers = [(b"etag", etag), (b"cache-control", b"no-cache")]
-        if inm is not None and etag_matches(inm.decode("latin-1"), cached.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return True
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(cached.body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": cached.body})
+        await devices.manifest_answer(cached, inm).send(send)
         return True

@@ -278,7 +278,7 @@ class FileRules:
             seen[item_id] = d["id"]
         duration = self.positive_int(d["duration_s"], "duration_s")
         if kind == "text":
-            texts = self.text_variants(d["text"])
+            texts = self.titled_texts(d["text"], title_required=False)
             if item_id is None or duration is None or texts is None:
                 return None
             item = {"id": item_id, "kind": kind, "duration_s": duration, "variants": texts}
@@ -294,19 +294,25 @@ class FileRules:
         item = {"id": item_id, "kind": kind, "duration_s": duration, "variants": variants}
         return item, d.get("caption")
 
-    def text_variants(self, y: Y) -> dict[str, dict[str, str]] | None:
+    def titled_texts(self, y: Y, *, title_required: bool) -> dict[str, dict[str, str]] | None:
+        """``{lang: {title, body}}``. An item's text needs a title or a body; a kiosk
+        page's (``title_required``) a title in every language, the body optional."""
         if not isinstance(y.value, dict) or not y.value:
             self.err(y, "text must map language codes to {title: ..., body: ...}")
             return None
+        required = ("title",) if title_required else ()
         out = {}
         for code, v in y.value.items():
             if not self.language(v, code):
                 continue
-            if not self.mapping(v, f"the '{code}' text", ("title", "body"), ()):
+            if not self.mapping(v, f"the '{code}' text", ("title", "body"), required):
                 continue
             parts = {k: p.value for k, p in v.value.items()}
             if not parts or not all(isinstance(p, str) and p.strip() for p in parts.values()):
-                self.err(v, f"the '{code}' text needs a title or a body, as non-empty text")
+                if title_required:
+                    self.err(v, f"the '{code}' title and body must be non-empty text")
+                else:
+                    self.err(v, f"the '{code}' text needs a title or a body, as non-empty text")
                 continue
             out[code] = {"title": parts.get("title", ""), "body": parts.get("body", "")}
         return out if len(out) == len(y.value) else None
@@ -380,24 +386,6 @@ class FileRules:
 
     # --- kiosk pages ---------------------------------------------------------
 
-    def page_texts(self, y: Y) -> dict[str, dict[str, str]] | None:
-        """``{lang: {title, body}}``: a title in every language, the body optional."""
-        if not isinstance(y.value, dict) or not y.value:
-            self.err(y, "text must map language codes to {title: ..., body: ...}")
-            return None
-        out = {}
-        for code, v in y.value.items():
-            if not self.language(v, code):
-                continue
-            if not self.mapping(v, f"the '{code}' text", ("title", "body"), ("title",)):
-                continue
-            parts = {k: p.value for k, p in v.value.items()}
-            if not all(isinstance(p, str) and p.strip() for p in parts.values()):
-                self.err(v, f"the '{code}' title and body must be non-empty text")
-                continue
-            out[code] = {"title": parts["title"], "body": parts.get("body", "")}
-        return out if len(out) == len(y.value) else None
-
     def _page(
         self,
         y: Y,
@@ -416,7 +404,7 @@ class FileRules:
             else:
                 self.err(d["position"], f"position must be a whole number from 0, not {p!r}")
                 page_id = None
-        texts = self.page_texts(d["text"])
+        texts = self.titled_texts(d["text"], title_required=True)
         ref = self.media(d["file"], "image") if "file" in d else None
         if page_id is None or texts is None or site is None or ("file" in d and ref is None):
             return None

@@ -188,16 +188,16 @@ def _check_groups(
     """Each group a playlist names exists, at the playlist's site or below it."""
     if not draft.groups:
         return
-    groups = {g["id"]: g for g in GroupStore(store).groups()}
+    groups = {g.id: g for g in GroupStore(store).groups()}
     below = descendants(draft.site_id, sites)
     for gid in draft.groups:
         group = groups.get(gid)
         if group is None:
             f.err(draft.groups_node or site_node, f"device group '{gid}' does not exist; "
                   "create it first (POST /api/v1/groups)")  # fmt: skip
-        elif group["site_id"] not in below:
+        elif group.site_id not in below:
             f.err(draft.groups_node or site_node,
-                  f"device group '{gid}' is at site '{group['site_id']}', not at "
+                  f"device group '{gid}' is at site '{group.site_id}', not at "
                   f"'{draft.site_id}' or below it")  # fmt: skip
 
 
@@ -220,13 +220,14 @@ def _check_pages(
             f.err(checked.text, f"{page['kind']} '{page['id']}' lacks {', '.join(missing)}, "
                   f"required for site '{page['site_id']}'")  # fmt: skip
     for stored in store.pages():
-        if stored["id"] in page_defs or stored["parent_id"] not in page_defs:
+        parent_id = stored.parent_id
+        if stored.id in page_defs or parent_id is None or parent_id not in page_defs:
             continue
-        parent, f = page_defs[stored["parent_id"]]
-        if parent.page["kind"] != "category" or parent.page["site_id"] != stored["site_id"]:
-            f.err(parent.node, f"page '{stored['id']}' (made in the admin pages) sits in "
+        parent, f = page_defs[parent_id]
+        if parent.page["kind"] != "category" or parent.page["site_id"] != stored.site_id:
+            f.err(parent.node, f"page '{stored.id}' (made in the admin pages) sits in "
                   f"'{parent.page['id']}', which must stay a category of site "
-                  f"'{stored['site_id']}'")  # fmt: skip
+                  f"'{stored.site_id}'")  # fmt: skip
 
 
 def _resolve_page(page: dict[str, Any], shas: Mapping[Path, str]) -> dict[str, Any]:
@@ -301,7 +302,7 @@ def apply(
                 continue
             counts["pn" if old_p is None else "pc"] += 1
             store.put_playlist(playlist)
-        old_pages = {pg["id"]: pg for pg in store.pages()}
+        old_pages = {pg.id: pg.manifest_form() for pg in store.pages()}
         keys = ("site_id", "parent_id", "kind", "position", "variants")
         for page in (_resolve_page(pg, shas) for pg in plan.pages):
             old_pg = old_pages.get(page["id"])

@@ -67,12 +67,12 @@ def load_health(store: FleetStore) -> dict[str, DeviceHealth]:
     for device_id, r in store.health().items():
         out[device_id] = DeviceHealth(
             device_id=device_id,
-            session=int(r["session"] or 0),
-            status_state=r["status_state"],
-            status_at=_parse_dt(r["status_at"]),
-            heartbeat=r["heartbeat"],
-            heartbeat_at=_parse_dt(r["heartbeat_at"]),
-            interval_s=r["interval_s"],
+            session=r.session,
+            status_state=r.status_state,
+            status_at=_parse_dt(r.status_at),
+            heartbeat=r.heartbeat,
+            heartbeat_at=_parse_dt(r.heartbeat_at),
+            interval_s=r.interval_s,
         )
     return out
 
@@ -203,8 +203,8 @@ class FleetLink:
         """After a (re)connect: a broker restarted without persistence forgot them."""
         limit = format_time(now)
         for site_id, row in self.fleet.current_alerts().items():
-            if row["expires_at"] > limit:
-                self.publish_alert(site_id, row["envelope"].encode("utf-8"))
+            if row.expires_at > limit:
+                self.publish_alert(site_id, row.envelope.encode("utf-8"))
 
     # -- paho callbacks (paho's thread): hand over ------------------------------------
 
@@ -385,7 +385,7 @@ class FleetLink:
     def _clear_expired_alerts(self, now: datetime) -> None:
         limit = format_time(now)
         for site_id, row in self.fleet.current_alerts().items():
-            if row["expires_at"] <= limit and site_id not in self._cleared:
+            if row.expires_at <= limit and site_id not in self._cleared:
                 # Only the retained copy goes; devices drop the alert at its expiry themselves.
                 self.client.publish(topics.alert_topic(site_id), b"", qos=1, retain=True)
                 self._cleared.add(site_id)

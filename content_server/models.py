@@ -108,3 +108,132 @@ def effective_required(site_id: str, sites: Mapping[str, Site]) -> list[str]:
 def descendants(site_id: str, sites: Mapping[str, Site]) -> set[str]:
     """The site and every site below it."""
     return {s for s in sites if any(a.id == site_id for a in site_chain(s, sites))}
+
+
+# --- what the store returns besides the records above ---------------------------
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    ts: str
+    user: str
+    action: str
+    target: str
+    address: str  # where the request came from; "local" for the CLI
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Published content of a playlist, as it went out."""
+
+    playlist_id: str
+    revision: int  # 1, 2, ... per playlist
+    body: dict[str, Any]  # Playlist.content()
+    published_at: str
+    published_by: str
+    note: str
+    version: int | None  # the manifest version it went out in
+
+
+@dataclass(frozen=True)
+class OwnedAsset:
+    """An asset a site may use, with what the media checks found."""
+
+    sha256: str
+    site_id: str
+    original_name: str
+    created_at: str
+    created_by: str
+    size: int
+    media_type: str
+    width: int | None
+    height: int | None
+    duration_s: float | None  # videos only, like fps, frames and thumbnail
+    fps: float | None
+    frames: int | None
+    thumbnail: str | None  # sha256 of a PNG asset
+
+
+@dataclass(frozen=True)
+class PlayCount:
+    """Proof of play summed per device, playlist, item and language."""
+
+    device_id: str
+    playlist_id: str | None
+    item_id: str | None
+    language: str | None
+    plays: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """What the server last heard from a device over MQTT (times as received)."""
+
+    device_id: str
+    session: int  # the newest MQTT session seen
+    status_state: str | None  # "online" | "offline", as the device or its will said
+    status_at: str | None
+    heartbeat: dict[str, Any] | None  # the newest heartbeat as sent
+    heartbeat_at: str | None
+    interval_s: float | None  # the device's heartbeat interval
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """A signed alert document as stored; ``envelope`` is its canonical JSON."""
+
+    id: str
+    site_id: str
+    version: int  # grows with every alert or cancel signed
+    state: str  # "active" | "cancelled"
+    severity: str
+    issued_at: str
+    expires_at: str
+    created_by: str
+    envelope: str
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    device_id: str
+    taken_at: str
+    file: str | None  # a name under DATA/screenshots; None: the device has no screen
+    note: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """Devices a playlist may be given to instead of the whole site tree."""
+
+    id: str
+    site_id: str  # the scope: members are devices at this site or below
+    name: str
+    members: list[str]  # device ids
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A kiosk page or category; ``variants`` is ``{lang: {title, body, image?}}``."""
+
+    id: str
+    site_id: str
+    parent_id: str | None  # None: a top-level category
+    kind: str  # "category" | "page"
+    position: int
+    variants: dict[str, dict[str, Any]]
+    updated_at: str
+
+    def manifest_form(self) -> dict[str, Any]:
+        """The page as a manifest's ``pages`` lists it."""
+        return {
+            "id": self.id,
+            "site_id": self.site_id,
+            "parent_id": self.parent_id,
+            "kind": self.kind,
+            "position": self.position,
+            "variants": self.variants,
+        }

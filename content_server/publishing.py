@@ -40,16 +40,16 @@ from typing import Any
 from signage_core.canonical import canonical_json
 from signage_core.errors import SignageError
 from signage_core.manifest import SCHEMA, parse_manifest
+from signage_core.schedule import DEFAULT_TIMEZONE
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
 from signage_core.trust import listed_keys
 
 from .alerts import manifest_alerts
 from .errors import ContentServerError
-from .models import Asset, Device, Playlist, Site, effective_languages, site_chain
+from .models import Asset, Device, Group, Page, Playlist, Site, effective_languages, site_chain
 from .store import FleetStore, GroupStore, Store
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
 # Fields that change with every publish even when the content does not.
 _VOLATILE = ("version", "issued_at", "expires_at")
 
@@ -89,9 +89,7 @@ def playlists_for(
     return sorted(mine, key=lambda p: (-p.priority, p.id))
 
 
-def asset_hashes(
-    playlists: Sequence[Playlist], pages: Sequence[Mapping[str, Any]] = ()
-) -> set[str]:
+def asset_hashes(playlists: Sequence[Playlist], pages: Sequence[Page] = ()) -> set[str]:
     from_items = {
         v["asset"]
         for p in playlists
@@ -99,18 +97,13 @@ def asset_hashes(
         for v in item["variants"].values()
         if "asset" in v
     }
-    return from_items | {
-        v["image"] for pg in pages for v in pg["variants"].values() if v.get("image")
-    }
+    return from_items | {v["image"] for pg in pages for v in pg.variants.values() if v.get("image")}
 
 
-def pages_for(
-    site_id: str, sites: Mapping[str, Site], pages: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Kiosk pages of the site and its ancestors, in manifest form."""
+def pages_for(site_id: str, sites: Mapping[str, Site], pages: Sequence[Page]) -> list[Page]:
+    """Kiosk pages of the site and its ancestors."""
     chain = {s.id for s in site_chain(site_id, sites)}
-    keys = ("id", "site_id", "parent_id", "kind", "position", "variants")
-    return [{k: pg[k] for k in keys} for pg in pages if pg["site_id"] in chain]
+    return [pg for pg in pages if pg.site_id in chain]
 
 
 def site_ttl(site_id: str, sites: Mapping[str, Site], default: timedelta) -> timedelta:
@@ -125,11 +118,11 @@ def manifest_content(
     sites: Mapping[str, Site],
     playlists: Sequence[Playlist],
     assets: Mapping[str, Asset],
-    pages: Sequence[Mapping[str, Any]] = (),
-    groups: Sequence[Mapping[str, Any]] = (),
+    pages: Sequence[Page] = (),
+    groups: Sequence[Group] = (),
 ) -> dict[str, Any]:
     """The ``signed`` dict without version and times."""
-    in_groups = {g["id"] for g in groups if device.id in g["members"]}
+    in_groups = {g.id for g in groups if device.id in g.members}
     mine = playlists_for(device.site_id, sites, playlists, in_groups)
     my_pages = pages_for(device.site_id, sites, pages)
     used: dict[str, dict[str, Any]] = {}
@@ -145,7 +138,7 @@ def manifest_content(
         "schema": SCHEMA,
         "device_id": device.id,
         "site_id": device.site_id,
-        "timezone": TIMEZONE,
+        "timezone": DEFAULT_TIMEZONE,
         "languages": effective_languages(device.site_id, sites),
         "playlists": [
             {
@@ -159,7 +152,7 @@ def manifest_content(
             }
             for p in mine
         ],
-        "pages": my_pages,
+        "pages": [pg.manifest_form() for pg in my_pages],
         "alerts": [],
         "assets": used,
     }

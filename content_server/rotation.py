@@ -132,8 +132,8 @@ def _progress(store: Store, key: SigningKey) -> list[DeviceProgress]:
     health = FleetStore(store).health()
     devices = []
     for device in store.devices():
-        row = health.get(device.id) or {}
-        beat = row.get("heartbeat") or {}
+        row = health.get(device.id)
+        beat = row.heartbeat if row is not None else None
         reported = beat.get("manifest_version") if isinstance(beat, dict) else None
         if not isinstance(reported, int) or isinstance(reported, bool):
             reported = None
@@ -142,7 +142,7 @@ def _progress(store: Store, key: SigningKey) -> list[DeviceProgress]:
                 device.id,
                 first_version_signed_by(store, device.id, key),
                 reported,
-                row.get("heartbeat_at") if reported is not None else None,
+                row.heartbeat_at if row is not None and reported is not None else None,
             )
         )
     return devices

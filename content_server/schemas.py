@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -62,17 +62,6 @@ class DeviceOut(BaseModel):
     created_at: str
     revoked: bool
     manifest_version: int | None = Field(description="Newest published manifest, if any.")
-
-
-class PlaylistOut(BaseModel):
-    id: str
-    site_id: str
-    name: dict[str, str]
-    priority: int
-    fallback: bool
-    schedule: dict[str, Any] | None
-    items: list[dict[str, Any]]
-    updated_at: str
 
 
 class Health(BaseModel):

@@ -2,8 +2,8 @@
 
 The syncer and the record queue see only the Protocol, so tests hand them an
 in-memory server. ``HttpFetcher`` speaks the device side of the contract
-(``docs``: DESIGN.md, "The contract") with ``requests`` and the device's Bearer
-token, and turns every transport failure and every error answer into
+(``docs/architecture.md``, "The server ↔ device contract") with ``requests``
+and the device's Bearer token, and turns every transport failure and every error answer into
 ``DownloadError`` (``status`` None when no answer came: the device is offline).
 It reads the server's ``Date`` header, which is not signed: the syncer only
 reports the device's clock skew from it (trusted time comes from signed data).

@@ -32,7 +32,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -43,6 +43,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from signage_core import topics
 from signage_core.timefmt import format_time
 
+from .clock import utc_now
 from .errors import SettingsError
 from .settings import DeviceSettings
 from .state import SessionCounter
@@ -51,10 +52,6 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 120
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def tls_context(settings: DeviceSettings) -> ssl.SSLContext:
@@ -89,7 +86,7 @@ class MqttLink:
         on_command: Callable[[dict[str, Any]], None],
         on_connected: Callable[[], None] = lambda: None,
         on_alert: Callable[[str, bytes], object] = lambda site, raw: None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.device_id = settings.device_id

@@ -20,12 +20,13 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from signage_core.timefmt import format_time
 
+from .clock import utc_now
 from .errors import DownloadError, RecordsError
 from .fetcher import Fetcher
 
@@ -60,7 +61,7 @@ class RecordQueue:
         except (OSError, sqlite3.OperationalError) as e:  # not there, locked, no permission
             raise RecordsError(f"cannot open the record queue {path}: {e}") from e
         except sqlite3.DatabaseError as e:  # "file is not a database": corrupt
-            aside = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+            aside = path.with_name(f"{path.name}.corrupt-{utc_now():%Y%m%dT%H%M%S}")
             log.error("records: %s is unreadable (%s); kept as %s, starting anew", path, e, aside)
             try:
                 path.rename(aside)
@@ -125,7 +126,7 @@ class RecordQueue:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT OR REPLACE INTO rejected (id, body, status, at) VALUES (?, ?, ?, ?)",
-                (record_id, body, status, format_time(datetime.now(UTC))),
+                (record_id, body, status, format_time(utc_now())),
             )
             self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
             self._db.execute("COMMIT")

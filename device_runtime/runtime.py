@@ -38,6 +38,7 @@ from signage_core.timefmt import format_time
 
 from .alerts import AlertKeeper
 from .cache import AssetCache
+from .clock import utc_now
 from .commands import CommandHandler
 from .content import Content, SyncStatus
 from .errors import DeviceRuntimeError
@@ -46,7 +47,7 @@ from .mqtt_link import MqttLink
 from .records import RecordQueue
 from .settings import DeviceSettings
 from .state import SessionCounter, TrustState
-from .syncer import Syncer, utc_now
+from .syncer import Syncer
 from .verifier import CacheVerifier
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from signage_core.errors import RefusedError
@@ -44,6 +44,7 @@ from signage_core.sync import DownloadWindow, in_window, plan
 from signage_core.trust import TrustContext, accept_manifest, rotated_keys
 
 from .cache import AssetCache
+from .clock import utc_now
 from .content import Content, SyncStatus
 from .errors import (
     CacheError,
@@ -57,10 +58,6 @@ from .fetcher import Fetcher
 from .state import TrustState
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _retryable(e: DeviceRuntimeError) -> bool:

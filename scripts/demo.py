@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.stack import Stack, _cli  # noqa: E402
-from tests.support.xvfb import xvfb as start_xvfb  # noqa: E402
+from scripts.loopback.stack import Stack, cli_path  # noqa: E402
+from scripts.loopback.xvfb import xvfb as start_xvfb  # noqa: E402
 
 DEVICE, SITE = "adot-hall-1", "adot-hall"
 
@@ -53,7 +53,7 @@ def run(stack: Stack, root: Path, cleanup: contextlib.ExitStack) -> int:
         screenshot = root / "player.png"
         stack.start_device(
             "player",
-            [_cli("signage-player"), "--config", str(config), "--screenshot", str(screenshot),
+            [cli_path("signage-player"), "--config", str(config), "--screenshot", str(screenshot),
              "--screenshot-every", "10"],
             env=env,
         )  # fmt: skip

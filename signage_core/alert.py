@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .errors import CanonicalFormError, ManifestError, TrustError
-from .signing import PublicKey, verify_envelope
+from .errors import ManifestError, TrustError
+from .signing import PublicKey, open_envelope
 from .timefmt import parse_time
 
 SCHEMA = "border-signage/alert@1"
@@ -121,14 +121,7 @@ def accept_alert(
     (``unknown_key``, ``bad_signature``, ``malformed``, ``wrong_site``). Expiry
     is not a refusal: an expired alert is trusted and simply not shown.
     """
-    try:
-        signed = verify_envelope(envelope, trusted_keys)
-    except (ManifestError, CanonicalFormError) as e:
-        raise TrustError("malformed", f"not a readable signed alert: {e}") from e
-    try:
-        alert = parse_alert(signed)
-    except ManifestError as e:
-        raise TrustError("malformed", f"signed but malformed: {e}") from e
+    alert = open_envelope(envelope, trusted_keys, parse_alert, "alert")
     if topic_site is not None and alert.site_id != topic_site:
         raise TrustError(
             "wrong_site", f"alert for site {alert.site_id!r} came on the topic of {topic_site!r}"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -31,7 +31,9 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .canonical import canonical_json
-from .errors import ManifestError, SignatureError
+from .errors import CanonicalFormError, ManifestError, SignatureError, TrustError
+
+T = TypeVar("T")
 
 
 def key_id(public_raw: bytes) -> str:
@@ -143,3 +145,21 @@ def verify_envelope(envelope: Any, trusted: Mapping[str, PublicKey]) -> dict[str
     if not seen_trusted:
         raise SignatureError("unknown_key", "signed by no key this device trusts")
     raise SignatureError("bad_signature", "the signature does not match the content")
+
+
+def open_envelope(
+    envelope: Any, trusted: Mapping[str, PublicKey], parse: Callable[[dict[str, Any]], T], what: str
+) -> T:
+    """``parse(signed)`` of an envelope a trusted key signed.
+
+    Raises ``SignatureError`` (``unknown_key``, ``bad_signature``) or ``TrustError``
+    (``malformed``: not an envelope, or signed but not a valid ``what``).
+    """
+    try:
+        signed = verify_envelope(envelope, trusted)
+    except (ManifestError, CanonicalFormError) as e:
+        raise TrustError("malformed", f"not a readable signed {what}: {e}") from e
+    try:
+        return parse(signed)
+    except ManifestError as e:
+        raise TrustError("malformed", f"signed but malformed: {e}") from e

@@ -24,17 +24,14 @@ the device config are never removed by a manifest.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .canonical import canonical_json
-from .errors import CanonicalFormError, ManifestError, TrustError
+from .errors import SignageError, TrustError
 from .manifest import Manifest, parse_manifest
-from .signing import PublicKey, verify_envelope
+from .signing import PublicKey, open_envelope, verify_envelope
 
 
 def trusted_now(device_clock: datetime, *lower_bounds: datetime | None) -> datetime:
@@ -52,14 +49,7 @@ class TrustContext:
 
 def accept_manifest(envelope: Any, ctx: TrustContext) -> Manifest:
     """Return the manifest if the device may play it; raise ``RefusedError`` otherwise."""
-    try:
-        signed = verify_envelope(envelope, ctx.trusted_keys)
-    except (ManifestError, CanonicalFormError) as e:
-        raise TrustError("malformed", f"not a readable signed manifest: {e}") from e
-    try:
-        manifest = parse_manifest(signed)
-    except ManifestError as e:
-        raise TrustError("malformed", f"signed but malformed: {e}") from e
+    manifest = open_envelope(envelope, ctx.trusted_keys, parse_manifest, "manifest")
     if manifest.device_id != ctx.device_id:
         raise TrustError(
             "wrong_device",
@@ -71,8 +61,8 @@ def accept_manifest(envelope: Any, ctx: TrustContext) -> Manifest:
             f"manifest version {manifest.version} is older than the held {ctx.held_version}",
         )
     if manifest.is_expired(ctx.trusted_time):
-        raise TrustError("expired", f"manifest expired at {signed.get('expires_at')}")
-    listed_keys(signed)  # a malformed key list refuses the whole manifest
+        raise TrustError("expired", f"manifest expired at {manifest.signed.get('expires_at')}")
+    listed_keys(manifest.signed)  # a malformed key list refuses the whole manifest
     return manifest
 
 
@@ -97,21 +87,13 @@ def listed_keys(signed: Mapping[str, Any]) -> dict[str, PublicKey] | None:
 
 def valid_signers(envelope: Mapping[str, Any], keys: Mapping[str, PublicKey]) -> set[str]:
     """The ids of ``keys`` whose signature on ``envelope["signed"]`` is valid."""
-    data = canonical_json(envelope["signed"])
     found = set()
-    for entry in envelope.get("signatures", []):
-        if not isinstance(entry, dict):
-            continue
-        key = keys.get(str(entry.get("keyid")))
-        sig = entry.get("sig")
-        if key is None or not isinstance(sig, str):
-            continue
+    for keyid, key in keys.items():
         try:
-            raw = base64.b64decode(sig, validate=True)
-        except binascii.Error:
+            verify_envelope(envelope, {keyid: key})
+        except (SignageError, ValueError):
             continue
-        if key.verify(raw, data):
-            found.add(key.keyid)
+        found.add(keyid)
     return found
 
 

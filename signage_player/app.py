@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 
+from device_runtime.clock import utc_now
 from signage_core.manifest import Manifest
 
 from . import strings
@@ -81,10 +82,6 @@ class RuntimeLike(Protocol):
     ) -> object: ...
 
     def status(self) -> Any: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -268,7 +268,7 @@ class RichText(Widget):
                 line_spacing=self.line_spacing,
                 render=not fitting,
             )
-            if not fitting or layout.height <= self.height:
+            if not fitting or layout.height <= self.height:  # type: ignore[has-type]  # Kivy: untyped
                 break
             size = max(int(self.min_font_size), int(size * 0.92))
         if fitting:  # the size that fits was measured, not yet rendered

@@ -1,1 +1,3 @@
 """One router per resource of ``/api/v1``; ``health`` sits outside the API prefix."""
+
+API_PREFIX = "/api/v1"

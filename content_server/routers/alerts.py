@@ -21,7 +21,7 @@ from ..alerts import SignedAlert, cancel_alert, issue_alert
 from ..deps import State
 from ..errors import NotFoundError
 from ..ingest import FleetLink
-from ..models import descendants
+from ..models import AlertRecord, descendants
 from ..publishing import publish
 from ..state import ServerState
 from ..store import FleetStore
@@ -106,15 +106,15 @@ def post_alert(
 @router.get("", summary="Alerts of the sites you manage, newest first")
 def list_alerts(scope: UserScope, state: State) -> list[AlertOut]:
     return [
-        _out(json.loads(r["envelope"])["signed"], True)
+        _out(json.loads(r.envelope)["signed"], True)
         for r in FleetStore(state.store).alerts()
-        if r["site_id"] in scope.ids
+        if r.site_id in scope.ids
     ]
 
 
-def _scoped(alert_id: str, scope: UserScope, state: ServerState) -> dict[str, Any]:
+def _scoped(alert_id: str, scope: UserScope, state: ServerState) -> AlertRecord:
     row = FleetStore(state.store).alert(alert_id)
-    if row is None or row["site_id"] not in scope.ids:
+    if row is None or row.site_id not in scope.ids:
         raise NotFoundError(f"there is no alert {alert_id!r} at the sites you manage")
     return row
 
@@ -124,7 +124,7 @@ AlertId = Annotated[str, Path(max_length=64)]
 
 @router.get("/{alert_id}", summary="One alert")
 def get_alert(alert_id: AlertId, scope: UserScope, state: State) -> AlertOut:
-    return _out(json.loads(_scoped(alert_id, scope, state)["envelope"])["signed"], True)
+    return _out(json.loads(_scoped(alert_id, scope, state).envelope)["signed"], True)
 
 
 def _cancel(

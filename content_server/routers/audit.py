@@ -14,12 +14,14 @@ see everything.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from ..access import AdminUser, UserScope
 from ..deps import State
+from ..models import AuditRecord
 from ..schemas_admin import AuditEntry
 from ..store import Store
 
@@ -28,10 +30,10 @@ _BATCH = 1000
 _EVERY_SITE = object()  # a row that concerns every site
 
 
-def _sites_of(row: Mapping[str, Any], subjects: Mapping[str, str | None]) -> set[object]:
+def _sites_of(row: AuditRecord, subjects: Mapping[str, str | None]) -> set[object]:
     """The sites a row is about (``_EVERY_SITE`` among them for an all-sites row)."""
     found: set[object] = set()
-    target, detail = str(row["target"]), row["detail"]
+    target, detail = row.target, row.detail
 
     def add(subject: str) -> bool:
         if subject not in subjects:
@@ -52,12 +54,12 @@ def _sites_of(row: Mapping[str, Any], subjects: Mapping[str, str | None]) -> set
             for device_id in devices:
                 if not add(f"device {device_id}"):
                     found.add(_EVERY_SITE)  # a device gone since: cannot tell its site
-    if not found and not add(f"user {row['user']}"):
+    if not found and not add(f"user {row.user}"):
         found.add(_EVERY_SITE)  # the command line, or a name that is no user
     return found
 
 
-def _scoped(store: Store, site_ids: set[str], **filters: Any) -> Iterator[dict[str, Any]]:
+def _scoped(store: Store, site_ids: set[str], **filters: Any) -> Iterator[AuditRecord]:
     subjects = store.audit_subjects()
     offset = 0
     while batch := store.audit_entries(limit=_BATCH, offset=offset, **filters):
@@ -77,6 +79,7 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[AuditEntry]:
+    rows: list[AuditRecord]
     if admin.site_id is None:
         rows = state.store.audit_entries(user=user, action=action, limit=limit, offset=offset)
     else:
@@ -86,4 +89,4 @@ def list_audit(
                 break
             if i >= offset:
                 rows.append(row)
-    return [AuditEntry(**r) for r in rows]
+    return [AuditEntry(**asdict(r)) for r in rows]

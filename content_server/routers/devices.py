@@ -2,12 +2,14 @@
 
 The manifest route is the hot path: ``async``, answered from memory with the
 precomputed envelope bytes; ``ETag`` is the version, so an unchanged manifest
-costs a ``304``.
+costs a ``304``. ``manifest_answer`` builds that answer for this route and for
+``content_server.fastpath``, which sends it before FastAPI routes a valid poll.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
@@ -17,6 +19,7 @@ from ..deps import CurrentUser, OwnDevice, State
 from ..errors import NotFoundError
 from ..models import Device, descendants
 from ..schemas import DeviceOut, EventBatch, EventsAccepted
+from ..state import CachedManifest
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -24,6 +27,36 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 def etag_matches(if_none_match: str, etag: str) -> bool:
     tags = [t.strip() for t in if_none_match.split(",")]
     return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+@dataclass(frozen=True)
+class ManifestAnswer:
+    """A manifest poll's answer as sent: status, raw ASGI headers, body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    def response(self) -> Response:
+        response = Response(self.body, status_code=self.status)
+        response.raw_headers = list(self.headers)
+        return response
+
+    async def send(self, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def manifest_answer(cached: CachedManifest, if_none_match: str | None) -> ManifestAnswer:
+    """``200`` with the envelope bytes, or ``304`` if ``If-None-Match`` names its version."""
+    headers = [(b"etag", cached.etag.encode()), (b"cache-control", b"no-cache")]
+    if if_none_match is not None and etag_matches(if_none_match, cached.etag):
+        return ManifestAnswer(304, headers, b"")
+    headers += [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(cached.body)).encode()),
+    ]
+    return ManifestAnswer(200, headers, cached.body)
 
 
 @router.get(
@@ -45,10 +78,7 @@ async def get_manifest(
             f"no manifest has been published for device {device_id!r} yet; "
             "import playlists for its site or run `content-server publish`"
         )
-    headers = {"ETag": cached.etag, "Cache-Control": "no-cache"}
-    if if_none_match is not None and etag_matches(if_none_match, cached.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(cached.body, media_type="application/json", headers=headers)
+    return manifest_answer(cached, if_none_match).response()
 
 
 @router.post("/{device_id}/events", summary="Store proof-of-play and feedback records")

@@ -226,10 +226,10 @@ def get_screenshot(device: ScopedDevice, state: State) -> Response:
         raise NotFoundError(
             f"device {device.id} has not sent a screenshot yet; send it the 'screenshot' command"
         )
-    if row["file"] is None or not re.fullmatch(r"[a-z0-9-]+\.png", row["file"]):
-        raise NotFoundError(f"device {device.id} has no screen: {row['note']}")
-    data = (state.settings.data_dir / "screenshots" / row["file"]).read_bytes()
-    return Response(data, media_type="image/png", headers={"X-Taken-At": row["taken_at"]})
+    if row.file is None or not re.fullmatch(r"[a-z0-9-]+\.png", row.file):
+        raise NotFoundError(f"device {device.id} has no screen: {row.note}")
+    data = (state.settings.data_dir / "screenshots" / row.file).read_bytes()
+    return Response(data, media_type="image/png", headers={"X-Taken-At": row.taken_at})
 
 
 @router.get("/fleet/ingest", summary="Counters of the MQTT ingest (admins)")

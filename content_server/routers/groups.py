@@ -14,6 +14,7 @@ out from under that playlist's site. Every write is audited.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -75,7 +76,7 @@ def _sign(
 def _out(group_id: str, state: ServerState) -> GroupOut:
     group = GroupStore(state.store).group(group_id)
     assert group is not None
-    return GroupOut(**group)
+    return GroupOut(**asdict(group))
 
 
 @router.get("", summary="Device groups of the sites you manage")
@@ -83,9 +84,9 @@ def list_groups(
     scope: UserScope, state: State, site_id: Annotated[str | None, Query(pattern=ID)] = None
 ) -> list[GroupOut]:
     return [
-        GroupOut(**g)
+        GroupOut(**asdict(g))
         for g in GroupStore(state.store).groups()
-        if g["site_id"] in scope.ids and (site_id is None or g["site_id"] == site_id)
+        if g.site_id in scope.ids and (site_id is None or g.site_id == site_id)
     ]
 
 
@@ -104,7 +105,7 @@ def create_group(
 
 @router.get("/{group_id}", summary="A device group")
 def get_group(group: ScopedGroup) -> GroupOut:
-    return GroupOut(**group)
+    return GroupOut(**asdict(group))
 
 
 @router.put("/{group_id}", summary="Replace a device group (its members play its playlists)")
@@ -117,27 +118,27 @@ def put_group(
     audit: Audit,
     request: Request,
 ) -> GroupOut:
-    new = _checked(group["id"], body, state, scope)
-    for p in _users(group["id"], state):
+    new = _checked(group.id, body, state, scope)
+    for p in _users(group.id, state):
         if body.site_id not in descendants(p.site_id, scope.sites):
             raise ConflictError(
-                f"playlist {p.id} (site {p.site_id}) names group {group['id']}; "
+                f"playlist {p.id} (site {p.site_id}) names group {group.id}; "
                 f"the group cannot move to site {body.site_id}, outside the playlist's sites"
             )
     GroupStore(state.store).put_group(new, format_time(state.clock()))
-    audit("edit group", f"group {group['id']}", {"site_id": body.site_id, "members": body.members})
-    _sign(state, set(group["members"]) | set(body.members), user.username, request, group["id"])
-    return _out(group["id"], state)
+    audit("edit group", f"group {group.id}", {"site_id": body.site_id, "members": body.members})
+    _sign(state, set(group.members) | set(body.members), user.username, request, group.id)
+    return _out(group.id, state)
 
 
 @router.delete("/{group_id}", status_code=204, summary="Delete a device group")
 def delete_group(group: ScopedGroup, _: EditorUser, state: State, audit: Audit) -> Response:
-    users = _users(group["id"], state)
+    users = _users(group.id, state)
     if users:
         names = ", ".join(sorted(p.id for p in users))
         raise ConflictError(
-            f"device group {group['id']} is named by playlist(s) {names}; remove it from them first"
+            f"device group {group.id} is named by playlist(s) {names}; remove it from them first"
         )
-    GroupStore(state.store).delete_group(group["id"])
-    audit("delete group", f"group {group['id']}")
+    GroupStore(state.store).delete_group(group.id)
+    audit("delete group", f"group {group.id}")
     return Response(status_code=204)

@@ -9,6 +9,7 @@ write is audited. A page's parent must be a category of the same site.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from ..deps import State
 from ..drafts import check_language
 from ..errors import ConflictError, InvalidInputError
 from ..fonts import coverage, describe
-from ..models import descendants
+from ..models import Page, descendants
 from ..publishing import publish
 from ..schemas_admin import ID, PageIn, PageOut, PublishOut
 
@@ -30,10 +31,10 @@ router = APIRouter(prefix="/pages", tags=["pages"])
 
 def _check(body: PageIn, state: State, scope: UserScope) -> dict[str, Any]:
     scope.check_site(body.site_id)
-    pages = {p["id"]: p for p in state.store.pages()}
+    pages = {p.id: p for p in state.store.pages()}
     if body.parent_id is not None:
         parent = pages.get(body.parent_id)
-        if parent is None or parent["site_id"] != body.site_id or parent["kind"] != "category":
+        if parent is None or parent.site_id != body.site_id or parent.kind != "category":
             raise InvalidInputError(
                 f"parent {body.parent_id!r} is not a category of site {body.site_id}"
             )
@@ -54,8 +55,8 @@ def _check(body: PageIn, state: State, scope: UserScope) -> dict[str, Any]:
     return {**body.model_dump(exclude={"variants"}), "variants": variants}
 
 
-def _out(p: dict[str, Any]) -> PageOut:
-    return PageOut(**p)
+def _out(p: Page) -> PageOut:
+    return PageOut(**asdict(p))
 
 
 @router.get("", summary="Kiosk pages of the sites you manage")
@@ -65,7 +66,7 @@ def list_pages(
     return [
         _out(p)
         for p in state.store.pages()
-        if p["site_id"] in scope.ids and (site_id is None or p["site_id"] == site_id)
+        if p.site_id in scope.ids and (site_id is None or p.site_id == site_id)
     ]
 
 
@@ -74,11 +75,11 @@ def create_page(
     body: PageIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
 ) -> PageOut:
     page = _check(body, state, scope)
-    if any(p["id"] == body.id for p in state.store.pages()):
+    if any(p.id == body.id for p in state.store.pages()):
         raise ConflictError(f"a page {body.id!r} exists already; choose another id")
     state.store.put_page(page, format_time(state.clock()))
     audit("create page", f"page {body.id}", {"site_id": body.site_id})
-    return _out(next(p for p in state.store.pages() if p["id"] == body.id))
+    return _out(next(p for p in state.store.pages() if p.id == body.id))
 
 
 @router.get("/{page_id}", summary="A kiosk page")
@@ -90,19 +91,19 @@ def get_page(page: ScopedPage) -> PageOut:
 def put_page(
     page: ScopedPage, body: PageIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
 ) -> PageOut:
-    if body.id != page["id"]:
+    if body.id != page.id:
         raise InvalidInputError("the id in the body differs from the one in the address")
     state.store.put_page(_check(body, state, scope), format_time(state.clock()))
     audit("edit page", f"page {body.id}", {"site_id": body.site_id})
-    return _out(next(p for p in state.store.pages() if p["id"] == body.id))
+    return _out(next(p for p in state.store.pages() if p.id == body.id))
 
 
 @router.delete("/{page_id}", status_code=204, summary="Delete a kiosk page")
 def delete_page(page: ScopedPage, _: EditorUser, state: State, audit: Audit) -> Response:
-    if any(p["parent_id"] == page["id"] for p in state.store.pages()):
-        raise ConflictError(f"category {page['id']} still holds pages; delete or move them first")
-    state.store.delete_page(page["id"])
-    audit("delete page", f"page {page['id']}")
+    if any(p.parent_id == page.id for p in state.store.pages()):
+        raise ConflictError(f"category {page.id} still holds pages; delete or move them first")
+    state.store.delete_page(page.id)
+    audit("delete page", f"page {page.id}")
     return Response(status_code=204)
 
 

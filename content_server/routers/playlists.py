@@ -8,6 +8,7 @@ revision and a new, higher manifest version). Every write is audited.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -127,7 +128,7 @@ def post_publish(
 
 @router.get("/{playlist_id}/revisions", summary="Published revisions, oldest first")
 def get_revisions(record: ScopedPlaylist, state: State) -> list[RevisionOut]:
-    return [RevisionOut(**r) for r in state.store.revisions(record.id)]
+    return [RevisionOut(**asdict(r)) for r in state.store.revisions(record.id)]
 
 
 @router.post(

@@ -8,19 +8,20 @@ or one device). Dates are local dates in Asia/Ho_Chi_Minh, ``until`` inclusive.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
+from signage_core.schedule import DEFAULT_TIMEZONE
 from signage_core.timefmt import format_time
 
 from ..access import UserScope
 from ..deps import State
 from ..errors import InvalidInputError
 from ..models import descendants
-from ..publishing import TIMEZONE
 from ..schemas_admin import ID, PlayCount
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -28,7 +29,7 @@ MAX_DAYS = 366
 
 
 def _utc(day: date) -> str:
-    return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(TIMEZONE)))
+    return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(DEFAULT_TIMEZONE)))
 
 
 @router.get("/plays", summary="Proof-of-play counts per device, item and language")
@@ -53,4 +54,4 @@ def plays(
         if d.site_id in sites and (device_id is None or d.id == device_id)
     ]
     rows = state.store.play_counts(devices, _utc(since), _utc(until + timedelta(days=1)))
-    return [PlayCount(**r) for r in rows]
+    return [PlayCount(**asdict(r)) for r in rows]

@@ -11,6 +11,7 @@ owner too. A video's thumbnail is stored as a PNG asset of the same site.
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 import anyio
@@ -72,10 +73,10 @@ def _store(state: ServerState, got: Received, facts: MediaFacts, site_id: str, u
 
 def _describe(state: ServerState, sha256: str, site_ids: set[str]) -> AssetOut:
     rows = state.store.owned_assets(site_ids)
-    row = next((r for r in rows if r["sha256"] == sha256), None)
+    row = next((r for r in rows if r.sha256 == sha256), None)
     if row is None:
         raise NotFoundError(f"there is no asset {sha256[:12]}… at the sites you manage")
-    return AssetOut(**row)
+    return AssetOut(**asdict(row))
 
 
 @router.post(
@@ -114,7 +115,7 @@ def list_assets(
     site_id: Annotated[str | None, Query(pattern=ID)] = None,
 ) -> list[AssetOut]:
     sites = scope.ids if site_id is None else scope.ids & {site_id}
-    return [AssetOut(**r) for r in state.store.owned_assets(sites, sort)]
+    return [AssetOut(**asdict(r)) for r in state.store.owned_assets(sites, sort)]
 
 
 @router.get("/{sha256}/info", summary="What an upload is: type, size, resolution, duration")

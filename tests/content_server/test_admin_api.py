@@ -62,7 +62,7 @@ def test_a_wrong_password_is_401_and_audited(server: Server, username: str, pass
     assert r.status_code == 401
     assert r.json()["detail"] == SIGN_IN_REFUSED
     last = server.state.store.audit_log()[-1]
-    assert (last["user"], last["action"]) == (username, "sign-in refused")
+    assert (last.user, last.action) == (username, "sign-in refused")
 
 
 def test_admin_lists_need_a_valid_unexpired_token(server: Server, admin_password: str) -> None:

@@ -206,11 +206,11 @@ def test_the_real_kiosk_pages_import(cli: Callable[..., Any], settings: Settings
     finally:
         store.close()
     for site in ("adot", "hongvan"):
-        mine = [p for p in pages if p["site_id"] == site]
-        categories = [p for p in mine if p["kind"] == "category"]
+        mine = [p for p in pages if p.site_id == site]
+        categories = [p for p in mine if p.kind == "category"]
         assert len(categories) >= 5
         for c in categories:
-            children = [p for p in mine if p["parent_id"] == c["id"]]
-            assert 1 <= len(children) <= 3, c["id"]
+            children = [p for p in mine if p.parent_id == c.id]
+            assert 1 <= len(children) <= 3, c.id
         for p in mine:
-            assert {"vi", "lo", "en"} <= set(p["variants"]), p["id"]
+            assert {"vi", "lo", "en"} <= set(p.variants), p.id

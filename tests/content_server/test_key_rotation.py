@@ -254,7 +254,7 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
     assert refusal.value.reason == "unknown_key"
     store = Store.open(settings.db_path)
     try:
-        actions = [e["action"] for e in store.audit_log()]
+        actions = [e.action for e in store.audit_log()]
     finally:
         store.close()
     assert "start key rotation" in actions and "finish key rotation" in actions
@@ -342,7 +342,7 @@ def test_a_running_server_signs_with_the_keys_the_command_left_on_disk(
     )
     assert r.status_code == 201, r.text
     alert = FleetStore(server.state.store).alert(r.json()["id"])
-    assert alert is not None and signers(alert["envelope"].encode()) == [old.keyid, new.keyid]
+    assert alert is not None and signers(alert.envelope.encode()) == [old.keyid, new.keyid]
 
     report(settings, "adot-hall-1", 10**6)
     report(settings, "hongvan-1", 10**6)

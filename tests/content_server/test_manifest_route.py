@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 from content_server_kit import NOW, CliResult, Server
+from fastapi.testclient import TestClient
 
 from content_server.accounts import token_hash
+from content_server.app import create_app
+from content_server.fastpath import ManifestFastPath
 from content_server.keys import load_signing_key
 from content_server.publishing import publish
 from signage_core.errors import RefusedError
@@ -70,6 +73,33 @@ def test_if_none_match_with_the_current_version_gives_304(server: Server) -> Non
         URL.format("adot-hall-1"), headers={**server.auth(), "If-None-Match": '"0", "1x"'}
     )
     assert stale.status_code == 200
+
+
+def test_the_fast_path_and_the_route_answer_byte_for_byte_the_same(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered: list[bool] = []
+    real = ManifestFastPath._answer
+
+    async def spy(self: ManifestFastPath, *args: object) -> bool:
+        answered.append(await real(self, *args))
+        return answered[-1]
+
+    monkeypatch.setattr(ManifestFastPath, "_answer", spy)
+    routed = create_app(server.settings, clock=lambda: server.clock[0])
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not ManifestFastPath]
+    etag = server.client.get(URL.format("adot-hall-1"), headers=server.auth()).headers["etag"]
+    with TestClient(routed) as route_client:
+        for extra in ({}, {"If-None-Match": etag}, {"If-None-Match": '"0", W/' + etag}):
+            headers = {**server.auth(), **extra}
+            answered.clear()
+            fast = server.client.get(URL.format("adot-hall-1"), headers=headers)
+            assert answered == [True]
+            slow = route_client.get(URL.format("adot-hall-1"), headers=headers)
+            assert answered == [True]  # the second app has no fast path
+            assert fast.status_code == slow.status_code == (200 if not extra else 304)
+            assert fast.headers.raw == slow.headers.raw
+            assert fast.content == slow.content
 
 
 def test_a_publish_raises_the_version_and_the_route_serves_it(server: Server) -> None:

@@ -112,9 +112,9 @@ def test_rollback_resigns_old_content_with_a_higher_version(
     )
     assert r.status_code == 422 and "no published revision 99" in r.json()["detail"]
     audit = server.state.store.audit_log()
-    mine = [a["action"] for a in audit if a["target"] == "playlist adot-welcome"]
+    mine = [a.action for a in audit if a.target == "playlist adot-welcome"]
     assert [a for a in mine if a != "edit playlist"][-3:] == ["publish", "publish", "rollback"]
-    assert all(a["address"] == "testclient" for a in audit if a["user"] == "guard-adot")
+    assert all(a.address == "testclient" for a in audit if a.user == "guard-adot")
 
 
 def test_a_site_setting_sets_the_manifest_lifetime(

@@ -66,7 +66,9 @@ def test_a_download_resumes_after_the_process_is_killed(
     assert kept < len(data)
 
     child = Child(config)
-    wait_for(lambda: (tmp_path / "d" / "cache" / sha(data)).exists())
+    # The manifest is stored as last good only after its assets are in the cache:
+    # waiting for the asset alone could kill the child between the two.
+    wait_for(lambda: (tmp_path / "d" / "state" / "manifest.json").exists())
     child.kill()
 
     assert check_disk(tmp_path / "d", server, must_hold=True) == 1
