@@ -107,9 +107,7 @@ def test_an_old_scrypt_hash_still_signs_in_and_is_upgraded(server: Server) -> No
     old = f"scrypt$16384$8$1${b64(salt).decode()}${b64(digest).decode()}"
     assert verify_password(PASSWORD, old)
     add_user(server, "veteran", "viewer", "adot")
-    server.state.store._write(
-        "UPDATE users SET password_hash = ? WHERE username = 'veteran'", [old]
-    )
+    server.state.store.set_password_hash("veteran", old)
     first = sign_in(server, "veteran")
     stored = server.state.store.user("veteran")
     assert stored is not None and stored.password_hash.startswith("$argon2id$")
@@ -149,12 +147,12 @@ def test_sign_out_ends_the_token_on_the_server(server: Server) -> None:
     assert server.client.post("/api/v1/auth/logout", headers=auth).status_code == 401
     # Only that token ended: another sign-in of the same guard still works.
     assert server.client.get("/api/v1/devices", headers=other).status_code == 200
-    actions = [e for e in server.state.store.audit_log() if e["action"] == "sign-out"]
-    assert [e["user"] for e in actions] == ["guard"]
+    actions = [e for e in server.state.store.audit_log() if e.action == "sign-out"]
+    assert [e.user for e in actions] == ["guard"]
 
 
 def test_a_refused_sign_in_with_a_huge_name_is_audited_short(server: Server) -> None:
     name = "n" * 200_000
     assert _post_token(server.client, name, "guess")[0] == 401
-    refused = [e for e in server.state.store.audit_log() if e["action"] == "sign-in refused"]
-    assert [e["user"] for e in refused] == ["n" * 64]
+    refused = [e for e in server.state.store.audit_log() if e.action == "sign-in refused"]
+    assert [e.user for e in refused] == ["n" * 64]
