@@ -43,6 +43,7 @@ from .enrollment import (
 )
 from .errors import ContentServerError, ImportFailedError
 from .keys import load_mqtt_server_password, load_signing_keys
+from .media import DecodeLimits
 from .publishing import PublishResult, publish
 from .rotation import finish_rotation, rotation_status, start_rotation
 from .settings import Settings
@@ -160,7 +161,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         keys = load_signing_keys(settings)
-        plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
+        plan = importer.check_folder(
+            args.folder, store, settings.max_upload_bytes, DecodeLimits.of(settings)
+        )
         now = _now()
         summary = importer.apply(
             plan,
