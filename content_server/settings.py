@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     fonts_dir: Path | None = Field(
         None,
         description="Folder with the fonts the devices ship (NotoSans-*.ttf, "
-        "NotoSansLao-*.ttf); publishing refuses text they cannot draw. Default: the "
+        "NotoSansLao-*.ttf, NotoSansMath-Regular.ttf, NotoSansSymbols2-Regular.ttf); "
+        "publishing refuses text they cannot draw. Default: the "
         "source tree's assets/fonts.",
     )
     heartbeat_interval_s: float = Field(
