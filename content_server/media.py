@@ -12,20 +12,25 @@ after a wall-clock timeout. An image must decode; a video must open, report
 a frame count and rate, and yield its first and its last frame (a truncated
 file fails one of these). For a video the duration, resolution and frame
 rate are recorded and a PNG thumbnail of a middle frame is made (stored by
-the caller as an asset of its own). Blocking (waits for the child): call
-from a thread.
+the caller as an asset of its own). The facts of a file that decoded are
+kept by its sha256 (a small LRU), so the same bytes are not decoded twice.
+Blocking (waits for the child): call from a thread.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +49,11 @@ MAX_VIDEO_PIXELS = 4096 * 4096  # videos: 4K (3840×2160, 4096×2160) and below
 # Decoders running at once; more uploads wait for a free one (each may use the memory limit).
 _SLOTS = threading.BoundedSemaphore(2)
 _warned_unsandboxed = threading.Event()
+# Facts of files that decoded, by content: the same bytes checked again (a folder imported
+# again, an upload repeated) need no new decoder. Small: thumbnails are 320 px wide.
+_CACHE: OrderedDict[tuple[str, DecodeLimits], MediaFacts] = OrderedDict()
+_CACHE_SIZE = 128
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,11 @@ def inspect(
         )
     check_header(path, media_type, label)
     limits = limits or DecodeLimits()
+    key = (_sha256(path), limits)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key) if test_hook is None else None
+    if cached is not None:
+        return cached
     answer = decode_in_child(path, media_type, label, limits, test_hook=test_hook, probe=probe)
     if not answer.get("ok"):
         if answer.get("limit") == "memory":
@@ -124,7 +139,7 @@ def inspect(
         raise UnsupportedMediaError(str(answer.get("message") or f"{label} does not decode"))
     facts: dict[str, Any] = answer["facts"]
     thumb = facts.get("thumbnail_png")
-    return MediaFacts(
+    found = MediaFacts(
         facts["media_type"],
         int(facts["width"]),
         int(facts["height"]),
@@ -133,6 +148,19 @@ def inspect(
         frames=facts.get("frames"),
         thumbnail_png=base64.b64decode(thumb) if thumb else None,
     )
+    with _CACHE_LOCK:
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def decode_in_child(
@@ -166,6 +194,46 @@ def decode_in_child(
     return answer
 
 
+def _collect(
+    proc: subprocess.Popen[bytes], request: bytes, timeout_s: float
+) -> tuple[bytes, bytes, bool]:
+    """Send the request, read the answer until the child exits; False if out of time.
+
+    Waits with ``poll`` on the pipes and a pidfd, never with ``sleep``: the
+    deadline is the monotonic clock's, whatever the wall clock says.
+    """
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(request)
+        proc.stdin.close()
+    except BrokenPipeError:  # it died at once; its exit status tells
+        pass
+    deadline = time.monotonic() + timeout_s
+    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
+    pidfd = os.pidfd_open(proc.pid)
+    try:
+        with selectors.DefaultSelector() as sel:
+            for fd in (*chunks, pidfd):
+                sel.register(fd, selectors.EVENT_READ)
+            open_fds = set(chunks) | {pidfd}
+            while open_fds:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return b"", b"", False
+                for key, _ in sel.select(left):
+                    fd = int(key.fd)
+                    data = os.read(fd, 65536) if fd != pidfd else b""
+                    if data:
+                        chunks[fd].append(data)
+                    else:
+                        sel.unregister(fd)
+                        open_fds.discard(fd)
+    finally:
+        os.close(pidfd)
+    proc.wait()  # it has exited: the pidfd said so
+    return b"".join(chunks[proc.stdout.fileno()]), b"".join(chunks[proc.stderr.fileno()]), True
+
+
 def _limit_error(label: str, limits: DecodeLimits, which: str) -> MediaLimitError:
     what = {
         "memory": f"more than {limits.memory_mb} MB of memory",
@@ -190,15 +258,16 @@ def _run_child(request: dict[str, Any], label: str, limits: DecodeLimits) -> dic
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(json.dumps(request).encode() + b"\n", limits.timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise _limit_error(label, limits, "time") from None
+        out, err, in_time = _collect(proc, json.dumps(request).encode() + b"\n", limits.timeout_s)
     finally:
-        if proc.poll() is None:  # an exception of our own while waiting
+        if proc.poll() is None:  # out of time, or an exception of our own while waiting
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    if not in_time:
+        raise _limit_error(label, limits, "time")
     if err:
         log.debug("decoder of %s said: %s", label, err.decode(errors="replace")[-2000:])
     if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
