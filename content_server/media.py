@@ -92,10 +92,16 @@ def check_header(path: Path, media_type: str, label: str) -> tuple[int, int]:
     """The declared ``(width, height)``; refuse a file whose header is missing or too large."""
     with path.open("rb") as f:
         size = declared_size(f, media_type)
-    if size is None:
+    if size is None and media_type in IMAGE_TYPES:
         raise UnsupportedMediaError(
             f"{label} looks like {media_type} but does not decode: its header does not say "
             "how large the picture is (damaged or truncated?)"
+        )
+    if size is None:
+        raise UnsupportedMediaError(
+            f"{label} looks like {media_type} but does not play (truncated or damaged?): "
+            "its header does not say how large the picture is; export it again and upload "
+            "the whole file"
         )
     width, height = size
     limit = MAX_PIXELS if media_type in IMAGE_TYPES else MAX_VIDEO_PIXELS
