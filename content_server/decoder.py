@@ -18,7 +18,7 @@ cannot read ``keys/`` or write anywhere. It answers one JSON line on stdout::
     {"ok": false, "message": "..."}     (or "limit": "memory")
 
 A crash, a kill by a limit or a hang is ``media.py``'s to judge; this module
-only decodes. ``test_hook`` lets tests make the child hang, spin or allocate
+only decodes. ``test_hook`` lets tests make the child hang, spin, allocate or crash
 after its limits are set; the server never sends one.
 """
 
@@ -29,6 +29,7 @@ import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -189,6 +190,8 @@ def _test_hook(request: dict[str, Any]) -> dict[str, Any] | None:
     elif hook == "spin":
         while True:
             pass
+    elif hook == "crash":  # a decoder bug: the process dies on a signal
+        os.kill(os.getpid(), signal.SIGSEGV)
     elif hook == "allocate":
         hog = []
         while True:

@@ -27,7 +27,7 @@ from content_server_kit import ADMIN_PASSWORD, NOW, Server
 
 from content_server import importer, media
 from content_server.datadir import initialise
-from content_server.errors import ImportFailedError, MediaLimitError
+from content_server.errors import ImportFailedError, MediaLimitError, UnsupportedMediaError
 from content_server.media_header import declared_size
 from content_server.settings import Settings
 from content_server.store import Store
@@ -219,6 +219,15 @@ def test_a_decoder_that_hangs_spins_or_allocates_is_ended_and_answered(
 
 
 @pytest.mark.live
+def test_a_decoder_that_crashes_ends_the_child_and_the_upload_is_415(small_png: Path) -> None:
+    with pytest.raises(UnsupportedMediaError) as e:
+        media.inspect(small_png, small_png.read_bytes()[:64], "a.png", test_hook="crash")
+    assert e.value.status == 415 and "the decoder stopped on it" in str(e.value)
+    # The next file is checked by a fresh child as usual.
+    assert media.inspect(small_png, small_png.read_bytes()[:64], "a.png").width == 64
+
+
+@pytest.mark.live
 def test_the_decoder_sees_no_environment_no_descriptors_and_not_the_keys(
     small_png: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -308,6 +317,14 @@ def test_a_running_server_refuses_the_12000px_png_without_growing_and_still_take
     assert grown_mb < 50, f"the server's peak memory grew by {grown_mb:.0f} MB"
     assert refused.status_code == 413, refused.text
     assert "8192×8192" in refused.json()["detail"]
+
+    # Within the header limit but 512 MB once decoded (8000×8000 RGBA, 16 bits): accepted,
+    # decoded by the child; the server itself does not grow.
+    deep = post("deep.png", declared_png(8000, 8000, 16, 6))
+    grown_mb = (_peak_rss_kb(pid) - before) / 1024
+    assert deep.status_code == 201, deep.text
+    assert (deep.json()["width"], deep.json()["height"]) == (8000, 8000)
+    assert grown_mb < 50, f"the server's peak memory grew by {grown_mb:.0f} MB decoding a PNG"
 
     png = post("map.png", image_bytes(".png", (64, 48)))
     assert png.status_code == 201 and (png.json()["width"], png.json()["height"]) == (64, 48)
