@@ -21,6 +21,7 @@ MAX_STEPS = 4096  # boxes, markers or elements visited before giving up
 
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic), not DHT/JPG/DAC.
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_MAX_GARBAGE = 4096  # stray bytes tolerated between two markers
 # ISO-BMFF boxes that hold the ``stsd`` of a video track, and the sample entries of video.
 _MP4_PATH = (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd")
 _MP4_HANDLERS = (b"moov", b"trak", b"mdia", b"minf", b"stbl")
@@ -59,6 +60,9 @@ def _jpeg(f: BinaryIO) -> tuple[int, int] | None:
         return None
     for _ in range(MAX_STEPS):
         byte = f.read(1)
+        skipped = 0
+        while byte and byte != b"\xff" and skipped < _JPEG_MAX_GARBAGE:
+            byte, skipped = f.read(1), skipped + 1  # stray bytes: libjpeg skips them too
         if byte != b"\xff":
             return None
         marker = f.read(1)

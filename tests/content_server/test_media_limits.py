@@ -86,7 +86,7 @@ def test_the_declared_size_of_real_files_is_read_from_their_headers(tmp_path: Pa
     progressive = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
     # A JPEG with a large metadata segment (like EXIF) before its frame header.
     exif = b"\xff\xe1" + struct.pack(">H", 60002) + b"Exif\x00\x00" + bytes(59994)
-    with_exif = progressive[:2] + exif + progressive[2:]
+    with_exif = progressive[:2] + exif + b"\x00\x00" + progressive[2:]  # stray bytes too
     cases = [
         ("image/png", image_bytes(".png", (64, 48))),
         ("image/jpeg", image_bytes(".jpg", (64, 48))),
