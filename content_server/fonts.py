@@ -43,7 +43,8 @@ def coverage(folder: Path | None) -> FontCoverage:
     root = folder or SOURCE_FONTS
     return FontCoverage(
         tuple((load_cmap(root / lao), load_cmap(root / latin)) for lao, latin in _FACES),
-        tuple(load_cmap(root / name) for name in FALLBACK_FONTS),
+        # A folder of older device fonts without the fallbacks: their signs are refused.
+        tuple(load_cmap(root / n) for n in FALLBACK_FONTS if (root / n).is_file()),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from content_server import fonts
 from signage_core import languages
 from signage_core.coverage import FALLBACK_FONTS, load_cmap, missing_glyphs, shared_characters
 from signage_core.text import LAO_FONT_SHARED, FontRun, font_runs
@@ -182,3 +183,13 @@ def test_the_fallback_fonts_are_shipped_with_their_licence() -> None:
         assert (FONTS / name).is_file(), name
     assert "Noto Sans Math" in licence.splitlines()[0]
     assert "Noto Sans Symbols 2" in licence.splitlines()[0]
+
+
+def test_a_fonts_folder_without_the_fallbacks_refuses_the_signs(tmp_path: Path) -> None:
+    """Devices packaged with only Noto Sans and Noto Sans Lao cannot draw →: refuse it."""
+    for name in ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"):
+        (tmp_path / name).write_bytes((FONTS / name).read_bytes())
+    for name in ("NotoSansLao-Regular.ttf", "NotoSansLao-Bold.ttf"):
+        (tmp_path / name).write_bytes((FONTS / name).read_bytes())
+    assert fonts.coverage(tmp_path).missing("Lối ra → ລາວ") == ["→"]
+    assert fonts.coverage(FONTS).missing("Lối ra → ລາວ") == []
