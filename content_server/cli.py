@@ -47,6 +47,7 @@ from .enrollment import (
 )
 from .errors import ContentServerError, ImportFailedError
 from .keys import load_mqtt_server_password, load_signing_keys
+from .media import DecodeLimits
 from .publishing import PublishResult, publish
 from .rotation import finish_rotation, rotation_status, start_rotation
 from .settings import Settings
@@ -161,7 +162,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         keys = load_signing_keys(settings)
-        plan = importer.check_folder(args.folder, store, settings.max_upload_bytes)
+        plan = importer.check_folder(
+            args.folder, store, settings.max_upload_bytes, DecodeLimits.of(settings)
+        )
         now = utc_now()
         summary = importer.apply(
             plan,

@@ -10,6 +10,8 @@
     ├── PublishRefusedError         (422) a playlist lacks languages or glyphs; ``problems``
     ├── PayloadTooLargeError        (413) an upload over the size limit
     ├── UnsupportedMediaError       (415) an upload that is not media we play, or is broken
+    │   ├── MediaTooLargeError      (413) its header declares more pixels than we decode
+    │   └── MediaLimitError         (422) decoding it needed more memory or time than allowed
     ├── TooManyRequestsError        (429) sign-in throttled; ``retry_after`` seconds
     ├── NotInitialisedError         (500) the data folder has no database or key yet
     └── RangeNotSatisfiableError    (416) a byte range outside the asset
@@ -112,6 +114,18 @@ class UnsupportedMediaError(ContentServerError):
     status = 415
     title = "Unsupported media"
     code = "unsupported-media"
+
+
+class MediaTooLargeError(UnsupportedMediaError):
+    status = 413
+    title = "Picture too large"
+    code = "media-too-large"
+
+
+class MediaLimitError(UnsupportedMediaError):
+    status = 422
+    title = "Media too costly to decode"
+    code = "media-limit"
 
 
 class TooManyRequestsError(ContentServerError):

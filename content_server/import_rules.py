@@ -4,7 +4,8 @@
 ``yamlsource`` and returns it in the form it is stored in (items and pages in
 manifest form, media as ``MediaRef`` until the file is stored), or None after
 recording every problem with its line. A media file must decode with OpenCV
-(``media.inspect``, the check uploads get). Rules that need every file at once
+(``media.inspect``, the check uploads get: its header's size, then a decoder
+in a child process with limits). Rules that need every file at once
 (unique ids, parents, sites and groups that exist, required languages) are
 ``importer.check_folder``'s.
 """
@@ -22,7 +23,7 @@ from signage_core.schedule import Schedule
 
 from .assets import IMAGE_TYPES, SNIFF_BYTES, VIDEO_TYPES, describe_types, sniff_file
 from .errors import UnsupportedMediaError
-from .media import inspect
+from .media import DecodeLimits, inspect
 from .models import Site
 from .yamlsource import Problems, Y
 
@@ -76,8 +77,15 @@ class FileRules:
     """The rules, applied to one YAML file; problems go to the shared list."""
 
     def __init__(
-        self, shown: str, yaml_dir: Path, folder: Path, problems: Problems, max_bytes: int
+        self,
+        shown: str,
+        yaml_dir: Path,
+        folder: Path,
+        problems: Problems,
+        max_bytes: int,
+        limits: DecodeLimits | None = None,
     ):
+        self.limits = limits or DecodeLimits()
         self.shown = shown
         self.yaml_dir = yaml_dir
         self.folder = folder
@@ -250,7 +258,7 @@ class FileRules:
             return None
         try:
             with target.open("rb") as fh:
-                inspect(target, fh.read(SNIFF_BYTES), f"file {name!r}")
+                inspect(target, fh.read(SNIFF_BYTES), f"file {name!r}", self.limits)
         except UnsupportedMediaError as e:
             self.err(y, str(e).replace("upload the whole file", "copy the whole file here"))
             return None

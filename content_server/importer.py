@@ -23,6 +23,7 @@ from signage_core.timefmt import format_time
 from .assets import AssetStore
 from .errors import ContentServerError, ImportFailedError, InvalidInputError
 from .import_rules import CheckedPage, FileRules, MediaRef, PlaylistDraft
+from .media import DecodeLimits
 from .models import Asset, Playlist, Site, descendants, effective_required, site_chain
 from .store import GroupStore, Store
 from .yamlsource import Problems, Y, load
@@ -75,7 +76,9 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
+def check_folder(
+    folder: Path, store: Store, max_bytes: int, limits: DecodeLimits | None = None
+) -> ImportPlan:
     """Check everything under ``folder``; the plan to apply, or ``ImportFailedError``."""
     if not folder.is_dir():
         raise InvalidInputError(f"{folder} is not a folder")
@@ -92,7 +95,7 @@ def check_folder(folder: Path, store: Store, max_bytes: int) -> ImportPlan:
         doc = load(path, shown, problems)
         if doc is None:
             continue
-        f = FileRules(shown, path.parent, root, problems, max_bytes)
+        f = FileRules(shown, path.parent, root, problems, max_bytes, limits or DecodeLimits())
         if not isinstance(doc.value, dict) or len(doc.value) != 1:
             f.err(doc, "a file holds exactly one of 'sites:', 'playlist:' or 'page:'")
             continue

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         1024 * 1024 * 1024, ge=1, description="Largest media file accepted (import or upload)."
     )
+    media_decode_memory_mb: int = Field(
+        1536,
+        ge=600,
+        description="Memory (address space, MB) a media decoder may use while checking one "
+        "upload or imported file; it runs in a child process that is ended beyond this. "
+        "OpenCV itself takes about 450 MB of it.",
+    )
+    media_decode_cpu_s: int = Field(
+        60, ge=1, description="Processor seconds a media decoder may use on one file."
+    )
+    media_decode_timeout_s: float = Field(
+        120.0, gt=0, description="Seconds after which a media decoder is ended, busy or not."
+    )
     token_ttl_minutes: int = Field(
         8 * 60, ge=1, description="How long a user's sign-in token is valid."
     )
@@ -65,7 +78,8 @@ class Settings(BaseSettings):
     fonts_dir: Path | None = Field(
         None,
         description="Folder with the fonts the devices ship (NotoSans-*.ttf, "
-        "NotoSansLao-*.ttf); publishing refuses text they cannot draw. Default: the "
+        "NotoSansLao-*.ttf, NotoSansMath-Regular.ttf, NotoSansSymbols2-Regular.ttf); "
+        "publishing refuses text they cannot draw. Default: the "
         "source tree's assets/fonts.",
     )
     heartbeat_interval_s: float = Field(

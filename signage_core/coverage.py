@@ -1,10 +1,14 @@
 """Font coverage: which characters of a text the screen's fonts cannot draw.
 
 A character the run's font lacks is drawn as a box (tofu), and the renderer
-falls back to no other font. ``missing_glyphs`` cuts the text into the same
-script runs the player draws (``text.script_runs``) and checks each character
-against the cmap of its run's font. Content checks and tests call it before a
-border guard's text reaches a screen.
+falls back to no other font by itself. The devices ship, besides Noto Sans and
+Noto Sans Lao, the fallback fonts ``FALLBACK_FONTS`` (arrows and math signs
+from Noto Sans Math, pictographic signs from Noto Sans Symbols 2), and the
+player draws each character its script's font lacks with the first fallback
+that has it. ``missing_glyphs`` cuts the text into the same font runs the
+player draws (``text.font_runs``) and checks each character against the cmap
+of its run's font. Content checks and tests call it before a border guard's
+text reaches a screen.
 
 Reading a font file is the only I/O here (``load_cmap``, with fontTools); the
 caller decides which files.
@@ -13,12 +17,16 @@ caller decides which files.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from os import PathLike
 
 from fontTools.ttLib import TTFont
 
-from .text import LAO_BLOCK, script_runs
+from .text import LAO_BLOCK, Script, font_runs
+
+# Fallback fonts shipped with the devices (``assets/fonts``), in order of preference; one
+# weight each: bold text borrows their regular glyphs.
+FALLBACK_FONTS = ("NotoSansMath-Regular.ttf", "NotoSansSymbols2-Regular.ttf")
 
 # Layout characters: line breaks and tabs are handled by the layout, never drawn.
 LAYOUT_CHARACTERS = frozenset("\n\r\t\u2028\u2029")
@@ -40,12 +48,18 @@ def shared_characters(lao_cmap: Set[int], latin_cmap: Set[int]) -> frozenset[str
     )
 
 
-def missing_glyphs(text: str, lao_cmap: Set[int], latin_cmap: Set[int]) -> list[str]:
-    """Characters of ``text`` its run's font has no glyph for, each once, in order of appearance."""
+def missing_glyphs(
+    text: str, lao_cmap: Set[int], latin_cmap: Set[int], fallbacks: Sequence[Set[int]] = ()
+) -> list[str]:
+    """Characters of ``text`` no font of its run has, each once, in order of appearance.
+
+    ``fallbacks`` are the cmaps of the fallback fonts, in the player's order.
+    """
     shared = shared_characters(lao_cmap, latin_cmap)
     missing: dict[str, None] = {}
-    for run in script_runs(text, shared):
-        cmap = lao_cmap if run.script == "Laoo" else latin_cmap
+    own: dict[Script, Set[int]] = {"Laoo": lao_cmap, "Latn": latin_cmap}
+    for run in font_runs(text, own, fallbacks, shared):
+        cmap = own[run.script] if run.fallback is None else fallbacks[run.fallback]
         for ch in run.text:
             if ch not in LAYOUT_CHARACTERS and ord(ch) not in cmap:
                 missing[ch] = None

@@ -7,7 +7,8 @@ Two problems of drawing Vietnamese and Lao with the toolkit's text renderer:
   font: ``"Laoo"`` (Noto Sans Lao) for the Lao block, ``"Latn"`` (Noto Sans) for
   everything else. A character both fonts draw (a space, a no-break space, the
   zero-width joiners, the kip sign) joins the run next to it instead of cutting
-  ``ລາວ ຫວຽດ`` in three.
+  ``ລາວ ຫວຽດ`` in three. ``font_runs`` cuts these runs again where the script's
+  font has no glyph (→, ≈, ✓) and a fallback font does.
 * Lao writes no spaces between words, and the renderer would wrap it between any
   two letters. ``wrap`` fills lines greedily, breaking only where the caller's
   break opportunities allow (a word segmenter finds them; this module does not),
@@ -24,7 +25,7 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,6 +90,55 @@ def script_runs(text: str, shared: frozenset[str] = LAO_FONT_SHARED) -> list[Run
         return [Run(pending, "Latn")] if pending else []
     runs.append(Run(current, script))
     return runs
+
+
+@dataclass(frozen=True)
+class FontRun:
+    """A piece of text drawn with one font file.
+
+    ``script`` is the run's script (and HarfBuzz script tag); ``fallback`` is None
+    for the script's own font, or the index of the fallback font that draws it.
+    """
+
+    text: str
+    script: Script
+    fallback: int | None = None
+
+
+def font_runs(
+    text: str,
+    own: Mapping[Script, Set[int]],
+    fallbacks: Sequence[Set[int]] = (),
+    shared: frozenset[str] = LAO_FONT_SHARED,
+) -> list[FontRun]:
+    """``script_runs`` cut further where the script's own font has no glyph.
+
+    ``own`` maps each script to the cmap of its font; ``fallbacks`` are the cmaps of
+    the fallback fonts, in order of preference. A character its script's font lacks
+    goes to the first fallback that has it; a mark follows its base character when
+    that font has it too. A character no font has stays with its script's font (it
+    would be a box: ``coverage.missing_glyphs`` refuses it before it is published).
+    Joined, the runs give back ``text``.
+    """
+    out: list[FontRun] = []
+    for run in script_runs(text, shared):
+        cmap = own[run.script]
+        pieces: list[tuple[str, int | None]] = []
+        for ch in run.text:
+            cp = ord(ch)
+            target: int | None = None
+            if ch not in "\n\r\t" and cp not in cmap:
+                last = pieces[-1][1] if pieces else None
+                if last is not None and _joins_previous(ch) and cp in fallbacks[last]:
+                    target = last
+                else:
+                    target = next((i for i, f in enumerate(fallbacks) if cp in f), None)
+            if pieces and pieces[-1][1] == target:
+                pieces[-1] = (pieces[-1][0] + ch, target)
+            else:
+                pieces.append((ch, target))
+        out.extend(FontRun(piece, run.script, target) for piece, target in pieces)
+    return out
 
 
 def _joins_previous(ch: str) -> bool:

@@ -1,15 +1,17 @@
 """A Kivy widget that draws Vietnamese, Lao and English text, wrapped by words.
 
 Kivy's SDL2 text provider shapes Lao with HarfBuzz but draws a whole label with
-one font, and Noto Sans Lao has no Latin letters, digits or hyphen. ``RichText``
-therefore lays the text out itself:
+one font, Noto Sans Lao has no Latin letters, digits or hyphen, and neither font
+has arrows or math signs (→, ≈). ``RichText`` therefore lays the text out itself:
 
 1. lines from ``signage_core.text.wrap`` with ICU break opportunities
    (``linebreak``), measuring each candidate line run by run in its own font;
-2. each line cut into ``script_runs``, each run rendered to a texture by a
-   ``CoreLabel`` with its font — and with its HarfBuzz script: without
-   ``font_script_name="Laoo"`` a tone mark collides with the vowel below it
-   (ນ້ຳ, ເຂົ້າ) — and the runs placed side by side on a common baseline.
+2. each line cut into ``font_runs``: script runs, cut again where the script's
+   font lacks a glyph and a shipped fallback font (``coverage.FALLBACK_FONTS``)
+   has it. Each run is rendered to a texture by a ``CoreLabel`` with its font —
+   and with its HarfBuzz script: without ``font_script_name="Laoo"`` a tone mark
+   collides with the vowel below it (ນ້ຳ, ເຂົ້າ) — and the runs are placed side by
+   side on a common baseline.
 
 Text from content is never parsed as markup. The widget either takes the
 height its lines need (``fit=False``: give it ``size_hint_y: None``), or keeps
@@ -39,8 +41,8 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
-from signage_core.coverage import load_cmap, shared_characters
-from signage_core.text import LAO_FONT_SHARED, Script, script_runs, wrap
+from signage_core.coverage import FALLBACK_FONTS, load_cmap, shared_characters
+from signage_core.text import LAO_FONT_SHARED, FontRun, Script, font_runs, script_runs, wrap
 
 from .linebreak import break_opportunities
 from .resources import resource_path
@@ -48,19 +50,33 @@ from .resources import resource_path
 
 @dataclass(frozen=True)
 class FontSet:
-    """Font files per script, regular and bold, and the characters both draw."""
+    """Font files per script, regular and bold, the characters both draw, and the
+    fallback fonts (one weight) with the cmaps that decide which runs they draw."""
 
     regular: dict[Script, str]
     bold: dict[Script, str]
     shared: frozenset[str] = LAO_FONT_SHARED
+    cmaps: dict[Script, frozenset[int]] | None = None  # None: no fallback is ever used
+    fallbacks: tuple[str, ...] = ()
+    fallback_cmaps: tuple[frozenset[int], ...] = ()
 
     def path(self, script: Script, bold: bool) -> str:
         return (self.bold if bold else self.regular)[script]
 
+    def run_path(self, run: FontRun, bold: bool) -> str:
+        if run.fallback is None:
+            return self.path(run.script, bold)
+        return self.fallbacks[run.fallback]
+
+    def runs(self, text: str) -> list[FontRun]:
+        if self.cmaps is None:
+            return [FontRun(r.text, r.script) for r in script_runs(text, self.shared)]
+        return font_runs(text, self.cmaps, self.fallback_cmaps, self.shared)
+
 
 @lru_cache(maxsize=1)
 def default_fonts() -> FontSet:
-    """Noto Sans and Noto Sans Lao from ``assets/fonts``."""
+    """Noto Sans, Noto Sans Lao and the fallback fonts from ``assets/fonts``."""
 
     def font(name: str) -> str:
         return str(resource_path("assets", "fonts", name))
@@ -73,8 +89,11 @@ def default_fonts() -> FontSet:
         "Latn": font("NotoSans-Bold.ttf"),
         "Laoo": font("NotoSansLao-Bold.ttf"),
     }
-    shared = shared_characters(load_cmap(regular["Laoo"]), load_cmap(regular["Latn"]))
-    return FontSet(regular, bold, shared)
+    cmaps: dict[Script, frozenset[int]] = {s: load_cmap(p) for s, p in regular.items()}
+    shared = shared_characters(cmaps["Laoo"], cmaps["Latn"])
+    fallbacks = tuple(font(name) for name in FALLBACK_FONTS)
+    fallback_cmaps = tuple(load_cmap(p) for p in fallbacks)
+    return FontSet(regular, bold, shared, cmaps, fallbacks, fallback_cmaps)
 
 
 @lru_cache(maxsize=64)
@@ -107,19 +126,15 @@ class TextMeasure:
     def __init__(self, fonts: FontSet, size: int, bold: bool) -> None:
         self.fonts, self.size, self.bold = fonts, size, bold
 
-    def _path(self, script: Script) -> str:
-        return self.fonts.path(script, self.bold)
-
-    def run_width(self, text: str, script: Script) -> int:
-        return _extents(self._path(script), self.size, script, text)[0] if text else 0
+    def run_width(self, run: FontRun) -> int:
+        path = self.fonts.run_path(run, self.bold)
+        return _extents(path, self.size, run.script, run.text)[0] if run.text else 0
 
     def width(self, text: str) -> float:
-        return float(
-            sum(self.run_width(r.text, r.script) for r in script_runs(text, self.fonts.shared))
-        )
+        return float(sum(self.run_width(r) for r in self.fonts.runs(text)))
 
-    def metrics(self, script: Script) -> FontMetrics:
-        return _metrics(self._path(script), self.size, script)
+    def metrics(self, run: FontRun) -> FontMetrics:
+        return _metrics(self.fonts.run_path(run, self.bold), self.size, run.script)
 
 
 @dataclass(frozen=True)
@@ -166,8 +181,8 @@ def layout_text(
     fonts = fonts or default_fonts()
     measure = TextMeasure(fonts, size, bold)
     lines = wrap(text, width, measure.width, breaks(text))
-    scripts: set[Script] = {r.script for line in lines for r in script_runs(line, fonts.shared)}
-    metrics = [measure.metrics(s) for s in scripts or {"Latn"}]
+    kinds = {FontRun("", r.script, r.fallback) for line in lines for r in fonts.runs(line)}
+    metrics = [measure.metrics(k) for k in kinds or {FontRun("", "Latn")}]
     ascent = max(m.ascent for m in metrics)
     glyph_height = max(m.height for m in metrics)
     line_height = round(glyph_height * line_spacing)
@@ -176,18 +191,18 @@ def layout_text(
     for line in lines:
         x = 0
         row: list[PlacedRun] = []
-        for run in script_runs(line, fonts.shared):
-            w = measure.run_width(run.text, run.script)
+        for run in fonts.runs(line):
+            w = measure.run_width(run)
             if render and run.text.strip():
                 label = CoreLabel(
                     text=run.text,
-                    font_name=fonts.path(run.script, bold),
+                    font_name=fonts.run_path(run, bold),
                     font_size=size,
                     font_script_name=run.script,
                 )
                 label.refresh()
                 if label.texture is not None:
-                    row.append(PlacedRun(label.texture, x, w, measure.metrics(run.script).ascent))
+                    row.append(PlacedRun(label.texture, x, w, measure.metrics(run).ascent))
             x += w
         placed.append(row)
         widths.append(x)

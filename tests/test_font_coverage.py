@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
+from content_server import fonts
 from signage_core import languages
-from signage_core.coverage import load_cmap, missing_glyphs, shared_characters
-from signage_core.text import LAO_FONT_SHARED
+from signage_core.coverage import FALLBACK_FONTS, load_cmap, missing_glyphs, shared_characters
+from signage_core.text import LAO_FONT_SHARED, FontRun, font_runs
 from signage_player import strings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,12 @@ def cmaps() -> dict[str, frozenset[int]]:
         "latin": load_cmap(FONTS / "NotoSans-Regular.ttf"),
         "lao_bold": load_cmap(FONTS / "NotoSansLao-Bold.ttf"),
         "latin_bold": load_cmap(FONTS / "NotoSans-Bold.ttf"),
+        **{name: load_cmap(FONTS / name) for name in FALLBACK_FONTS},
     }
+
+
+def fallbacks(cmaps: dict[str, frozenset[int]]) -> tuple[frozenset[int], ...]:
+    return tuple(cmaps[name] for name in FALLBACK_FONTS)
 
 
 def strings_under(node: Any, collecting: bool = False) -> Iterator[str]:
@@ -62,7 +68,7 @@ def problems(items: list[tuple[str, str]], cmaps: dict[str, frozenset[int]]) -> 
     out = []
     for where, text in items:
         for lao, latin in (("lao", "latin"), ("lao_bold", "latin_bold")):
-            missing = missing_glyphs(text, cmaps[lao], cmaps[latin])
+            missing = missing_glyphs(text, cmaps[lao], cmaps[latin], fallbacks(cmaps))
             if missing:
                 codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
                 out.append(f"{where}: {text[:60]!r} cannot draw {codes} ({lao}/{latin})")
@@ -126,3 +132,64 @@ def test_the_default_shared_characters_match_the_shipped_fonts(
     assert shared_characters(cmaps["lao"], cmaps["latin"]) == LAO_FONT_SHARED
     assert shared_characters(cmaps["lao_bold"], cmaps["latin_bold"]) == LAO_FONT_SHARED
     assert "-" not in LAO_FONT_SHARED and "2" not in LAO_FONT_SHARED
+
+
+SIGNS = "→ ← ↑ ↓ ⇒ ≈ ≤ ≥ ≠ × ÷ ± ° ✓ ✗ ⚠ ☎ ♿ ⛔ ✈ ★ ● ■ ▲ ►"
+
+
+def test_arrows_math_and_pictographic_signs_are_drawn_by_a_shipped_font(
+    cmaps: dict[str, frozenset[int]],
+) -> None:
+    lao, latin = cmaps["lao"], cmaps["latin"]
+    text = f"Lối ra {SIGNS} ລາວ → ຫວຽດ"
+    # Without the fallback fonts every sign outside Noto Sans would be a box ...
+    assert "→" in missing_glyphs(text, lao, latin) and "✓" in missing_glyphs(text, lao, latin)
+    # ... with them, none is; in bold too (bold text borrows their regular glyphs).
+    assert missing_glyphs(text, lao, latin, fallbacks(cmaps)) == []
+    assert missing_glyphs(text, cmaps["lao_bold"], cmaps["latin_bold"], fallbacks(cmaps)) == []
+    # A character no shipped font has is still refused, wherever it stands.
+    assert missing_glyphs("→ \ue000 ≈ ລາວ\U0001f600", lao, latin, fallbacks(cmaps)) == [
+        "\ue000",
+        "\U0001f600",
+    ]
+
+
+def test_font_runs_keep_script_runs_and_send_only_the_missing_glyphs_to_a_fallback(
+    cmaps: dict[str, frozenset[int]],
+) -> None:
+    own = {"Laoo": cmaps["lao"], "Latn": cmaps["latin"]}
+    runs = font_runs("Cổng → ດ່ານ ≈ 2 ✓", own, fallbacks(cmaps))
+    assert runs == [
+        FontRun("Cổng ", "Latn"),
+        FontRun("→", "Latn", 0),
+        FontRun(" ", "Latn"),
+        FontRun("ດ່ານ ", "Laoo"),
+        FontRun("≈", "Latn", 0),
+        FontRun(" 2 ", "Latn"),
+        FontRun("✓", "Latn", 1),
+    ]
+    assert "".join(r.text for r in runs) == "Cổng → ດ່ານ ≈ 2 ✓"
+    # Lao keeps its own font and HarfBuzz script: marks stay with their consonant.
+    assert font_runs("ນ້ຳ", own, fallbacks(cmaps)) == [FontRun("ນ້ຳ", "Laoo")]
+    # A mark after a fallback sign stays in the sign's font when that font has it.
+    arrow_mark = "→\u20d7"  # COMBINING RIGHT ARROW ABOVE, in Noto Sans Math
+    assert font_runs(arrow_mark, own, fallbacks(cmaps)) == [FontRun(arrow_mark, "Latn", 0)]
+
+
+def test_the_fallback_fonts_are_shipped_with_their_licence() -> None:
+    licence = (FONTS / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL Open Font License" in licence
+    for name in FALLBACK_FONTS:
+        assert (FONTS / name).is_file(), name
+    assert "Noto Sans Math" in licence.splitlines()[0]
+    assert "Noto Sans Symbols 2" in licence.splitlines()[0]
+
+
+def test_a_fonts_folder_without_the_fallbacks_refuses_the_signs(tmp_path: Path) -> None:
+    """Devices packaged with only Noto Sans and Noto Sans Lao cannot draw →: refuse it."""
+    for name in ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"):
+        (tmp_path / name).write_bytes((FONTS / name).read_bytes())
+    for name in ("NotoSansLao-Regular.ttf", "NotoSansLao-Bold.ttf"):
+        (tmp_path / name).write_bytes((FONTS / name).read_bytes())
+    assert fonts.coverage(tmp_path).missing("Lối ra → ລາວ") == ["→"]
+    assert fonts.coverage(FONTS).missing("Lối ra → ລາວ") == []

@@ -2,7 +2,8 @@
 
 (The bytes themselves are served to devices by ``routers/assets.py``.) An
 upload is streamed to disk while hashed (``uploads.py``), judged by its
-bytes and decoded with OpenCV (``media.py``); only then is it moved to its
+bytes, checked by the size its header declares and decoded with OpenCV in a
+child process with limits (``media.py``); only then is it moved to its
 sha256 name and recorded, with the site as its owner. The same bytes
 uploaded twice are stored once; a second site uploading them becomes an
 owner too. A video's thumbnail is stored as a PNG asset of the same site.
@@ -23,7 +24,7 @@ from ..access import Audit, EditorUser, ScopedAsset, UserScope
 from ..assets import adopt
 from ..deps import State
 from ..errors import NotFoundError
-from ..media import MediaFacts, inspect
+from ..media import DecodeLimits, MediaFacts, inspect
 from ..models import Asset
 from ..schemas_admin import ID, AssetOut
 from ..state import ServerState
@@ -84,7 +85,11 @@ def _describe(state: ServerState, sha256: str, site_ids: set[str]) -> AssetOut:
     status_code=201,
     summary="Upload an image (PNG, JPEG) or a video (MP4, WebM) for a site",
     openapi_extra=UPLOAD_BODY,
-    responses={413: {"description": "Too large"}, 415: {"description": "Not playable media"}},
+    responses={
+        413: {"description": "Too large (bytes, or pixels declared in its header)"},
+        415: {"description": "Not playable media"},
+        422: {"description": "Decoding it needed more memory or time than the server allows"},
+    },
 )
 async def upload_asset(
     request: Request,
@@ -97,7 +102,8 @@ async def upload_asset(
     scope.check_site(site_id)
     got = await receive_file(request, state.asset_store.tmp, state.settings.max_upload_bytes)
     try:
-        facts = await anyio.to_thread.run_sync(inspect, got.path, got.head, got.filename)
+        limits = DecodeLimits.of(state.settings)
+        facts = await anyio.to_thread.run_sync(inspect, got.path, got.head, got.filename, limits)
         new = await anyio.to_thread.run_sync(_store, state, got, facts, site_id, user.username)
     finally:
         got.path.unlink(missing_ok=True)

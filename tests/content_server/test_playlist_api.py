@@ -80,6 +80,33 @@ def test_a_character_no_device_font_draws_is_refused_by_name(
     )
 
 
+def test_arrows_and_signs_publish_and_a_character_no_shipped_font_has_is_refused(
+    server: Server, editor: dict[str, str]
+) -> None:
+    """→ ≈ ✓ ⚠ are drawn by the shipped fallback fonts; U+E000 by none of them."""
+    signs = text_item(
+        "way", vi=("Lối ra → Cổng 2", "≈ 50 m ✓ ⚠ ≤ 5 phút"), lo=("ທາງອອກ → ປະຕູ 2", "≈ 50 ມ ✓")
+    )
+    body = playlist_body("adot", [signs])
+    r = server.client.post("/api/v1/playlists", json={"id": "adot-way", **body}, headers=editor)
+    assert r.status_code == 201, r.text
+    r = server.client.post("/api/v1/playlists/adot-way/publish", headers=editor)
+    assert r.status_code == 200, r.text
+    published = next(p for p in manifest(server)["playlists"] if p["id"] == "adot-way")
+    assert published["items"][0]["variants"]["vi"]["title"] == "Lối ra → Cổng 2"
+
+    private = text_item("way", vi=("Lối ra → \ue000", "b"), lo=("ທາງອອກ", "b"))
+    r = server.client.put(
+        "/api/v1/playlists/adot-way", json=playlist_body("adot", [private]), headers=editor
+    )
+    assert r.status_code == 200, r.text
+    r = server.client.post("/api/v1/playlists/adot-way/publish", headers=editor)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "item way, vi: U+E000" in detail and "cannot be drawn" in detail, detail
+    assert "2192" not in detail  # the arrow is not what is refused
+
+
 def test_rollback_resigns_old_content_with_a_higher_version(
     server: Server, editor: dict[str, str]
 ) -> None:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from signage_core.text import (
     LAO_COMBINING,
     Run,
+    Script,
     clusters,
+    font_runs,
     script_runs,
     wrap,
 )
@@ -216,3 +218,39 @@ def test_never_breaks_between_a_consonant_and_its_mark(case: tuple[str, float, l
             first = line[0]
             assert not unicodedata.category(first).startswith("M") or start in opportunities
             assert not ("\u0ec0" <= text[start - 1] <= "\u0ec4") or start in opportunities
+
+
+_CMAP_CHARS = "aáb ờ→≈✓\u0301ລາ\u0ec8-2"
+
+
+@given(
+    st.text(alphabet=_CMAP_CHARS + "\ue000\n", max_size=30),
+    st.sets(st.sampled_from(_CMAP_CHARS)),
+    st.sets(st.sampled_from(_CMAP_CHARS)),
+    st.lists(st.sets(st.sampled_from(_CMAP_CHARS)), max_size=3),
+)
+@settings(max_examples=300)
+def test_font_runs_give_back_the_text_and_use_a_fallback_only_for_its_glyphs(
+    text: str, lao: set[str], latin: set[str], fallbacks: list[set[str]]
+) -> None:
+    own: dict[Script, set[int]] = {"Laoo": {ord(c) for c in lao}, "Latn": {ord(c) for c in latin}}
+    cmaps = [{ord(c) for c in f} for f in fallbacks]
+    runs = font_runs(text, own, cmaps)
+    assert "".join(r.text for r in runs) == text
+    assert all(r.text for r in runs)
+    for run in runs:
+        if run.fallback is not None:
+            # Only characters the script's font lacks, each drawn by the chosen fallback.
+            assert all(ord(c) in cmaps[run.fallback] for c in run.text), run
+            assert all(ord(c) not in own[run.script] for c in run.text), run
+        else:
+            # Kept in the script's font: it has the glyph, or no fallback has it either.
+            for c in run.text:
+                assert (
+                    c in "\n" or ord(c) in own[run.script] or not any(ord(c) in f for f in cmaps)
+                ), run
+    # Joined back per script, the runs are exactly the script runs.
+    merged = [
+        (k, "".join(r.text for r in g)) for k, g in itertools.groupby(runs, lambda r: r.script)
+    ]
+    assert merged == [(r.script, r.text) for r in script_runs(text)]

@@ -252,3 +252,45 @@ def test_signage_player_command_starts_with_the_real_runtime_and_shows_the_empty
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert drawn_fraction(shot) > 0.005, "the empty state was not drawn"
     assert (tmp_path / "data" / "state").is_dir()  # the runtime really started
+
+
+SIGNS_TITLE = "Lối ra → Cổng 2 ≈ 50 m ✓ ⚠"
+SIGNS_BODY = "Cửa khẩu A Đớt ← ດ່ານສາກົນອາດົດ → Tà Vàng ≤ 5 phút ≥ 2 người ×3"
+
+
+def test_signs_and_symbols_are_drawn_with_the_fallback_fonts(
+    display: Display, tmp_path: Path
+) -> None:
+    """A card with Vietnamese, Lao and → ≈ ✓ ⚠: every glyph drawn, none a box.
+
+    The second card holds private-use characters that no font has, in the same
+    places: had the symbols no glyph either, both titles would be the same row of
+    boxes (the font's .notdef), pixel for pixel.
+    """
+    ARTIFACTS.mkdir(exist_ok=True)
+    signs = text_item("signs", {"vi": {"title": SIGNS_TITLE, "body": SIGNS_BODY}}, duration_s=2)
+    tofu_title = "".join("\ue000" if c in "→≈✓⚠" else c for c in SIGNS_TITLE)
+    tofu = text_item("tofu", {"vi": {"title": tofu_title, "body": SIGNS_BODY}}, duration_s=2)
+    signed = signed_dict([playlist("signs", [signs, tofu], fallback=True)])
+    pngs = {name: ARTIFACTS / f"player-{name}.png" for name in ("signs", "tofu")}
+    report = run_player(
+        display,
+        tmp_path,
+        {
+            "manifest": signed,
+            "publish_after": 1.5,  # once the window is up
+            "captures": [
+                {"item": name, "language": "vi", "path": str(png)} for name, png in pngs.items()
+            ],
+            "exit_after": 30,
+        },
+    )
+    texts = {t["text"]: t for t in report["captured"][str(pngs["signs"])]["texts"]}
+    assert texts[SIGNS_TITLE]["lines"] and texts[SIGNS_BODY]["lines"]
+    check_layout(list(texts.values()))
+    for png in pngs.values():
+        assert drawn_fraction(png) > 0.005, f"{png.name} is blank"
+    signs_img, tofu_img = (cv2.imread(str(p)).astype(int) for p in pngs.values())
+    differs = np.abs(signs_img - tofu_img).sum(axis=2) > 40
+    # Had → ≈ ✓ ⚠ no glyph, they would be the same boxes as the private-use characters.
+    assert differs.sum() > 200, "→ ≈ ✓ ⚠ are drawn as boxes, like characters no font has"
