@@ -911,3 +911,38 @@ class GroupStore:
 
     def delete_group(self, group_id: str) -> int:
         return self.store._write("DELETE FROM device_groups WHERE id = ?", [group_id])
+
+
+@MIGRATIONS()
+def m305_relays(db: Database) -> None:
+    """Gate relays: the MQTT account each relay's bridge uses on the city broker."""
+    db.execute(
+        """CREATE TABLE relays (
+            site_id TEXT PRIMARY KEY,           -- the gate it serves (its whole subtree)
+            username TEXT NOT NULL UNIQUE,      -- the bridge's MQTT user, relay-<site>
+            password_hash TEXT NOT NULL,        -- Mosquitto's $7$ form; the password is in
+                                                -- the relay's mosquitto.conf only
+            updated_at TEXT NOT NULL)"""
+    )
+
+
+class RelayStore:
+    """The SQL of gate relays (``content_server.relay``), over a ``Store``'s connection."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def relays(self) -> list[dict[str, Any]]:
+        return self.store._rows("SELECT * FROM relays ORDER BY site_id")
+
+    def relay(self, site_id: str) -> dict[str, Any] | None:
+        return self.store._one("SELECT * FROM relays WHERE site_id = ?", [site_id])
+
+    def put_relay(self, site_id: str, username: str, password_hash: str, now: str) -> None:
+        self.store._write(
+            """INSERT INTO relays (site_id, username, password_hash, updated_at)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT (site_id) DO UPDATE SET username = excluded.username,
+                 password_hash = excluded.password_hash, updated_at = excluded.updated_at""",
+            [site_id, username, password_hash, now],
+        )
