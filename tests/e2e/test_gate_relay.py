@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 import pytest
 import requests
 
+from signage_core import topics
 from tests.support.mosquitto import MOSQUITTO, free_port, wait_port
+from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack
 from tests.support.uplink import SeenRequest, Uplink
 
@@ -231,6 +234,16 @@ def test_a_device_at_the_gate_syncs_reports_and_hears_the_city_through_the_relay
         "the alert on the device",
     )
 
+    # The gate's broker keeps it retained: a screen connecting later gets it at once.
+    config = tomllib.loads((stack.root / "devices" / f"{THIRD}.toml").read_text())
+    later = Watcher(gate.mqtt_port, THIRD, config["mqtt_password"], topics.alert_topic(GATE))
+    try:
+        later.wait_for(lambda t, d: True, 10)
+        assert later.messages[0][2], "the alert at the gate broker is not retained"
+        assert alert_id.encode() in later.messages[0][1]
+    finally:
+        later.close()
+
     # A command comes down too: the headless device answers `screenshot` over HTTP,
     # through the relay.
     r = requests.post(
@@ -310,6 +323,21 @@ def test_a_second_device_gets_the_same_assets_from_the_relay_cache_not_the_uplin
         if r.headers.get("range") != "bytes=0-0"
     ]
     assert not [r for r in fetched if r.path.rsplit("/", 1)[1] in shared], fetched
+
+    # The uplink drops: what the relay holds still goes to a token the city accepted in
+    # the last minute; a token it never saw, and manifests, get a clear 503.
+    uplink.cut()
+    try:
+        r = requests.get(f"{gate.url}/api/v1/assets/{big}", headers=auth, timeout=10)
+        assert r.status_code == 200 and r.content == whole
+        unseen = {"Authorization": f"Bearer {token(stack, THIRD)}"}
+        r = requests.get(f"{gate.url}/api/v1/assets/{big}", headers=unseen, timeout=10)
+        assert r.status_code == 503 and whole[:64] not in r.content
+        assert "cannot reach the city" in r.json()["detail"]
+        r = requests.get(f"{gate.url}/api/v1/devices/{SECOND}/manifest", headers=auth, timeout=10)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "60"
+    finally:
+        uplink.restore()
 
 
 def test_tampered_bytes_in_the_relay_cache_are_refused_by_the_device(gate: Relay) -> None:
