@@ -324,6 +324,21 @@ def test_a_second_device_gets_the_same_assets_from_the_relay_cache_not_the_uplin
     ]
     assert not [r for r in fetched if r.path.rsplit("/", 1)[1] in shared], fetched
 
+    # Manifests pass through with their ETag; the admin API is not the relay's business.
+    url = f"{gate.url}/api/v1/devices/{SECOND}/manifest"
+    r = requests.get(url, headers=auth, timeout=5)
+    assert (
+        r.status_code == 200
+        and r.content
+        == requests.get(
+            f"{stack.server_url}/api/v1/devices/{SECOND}/manifest", headers=auth, timeout=5
+        ).content
+    )
+    r = requests.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]}, timeout=5)
+    assert r.status_code == 304
+    r = requests.get(f"{gate.url}/api/v1/playlists", headers=admin(stack), timeout=5)
+    assert r.status_code == 404 and "gate relay" in r.json()["detail"]
+
     # The uplink drops: what the relay holds still goes to a token the city accepted in
     # the last minute; a token it never saw, and manifests, get a clear 503.
     uplink.cut()
