@@ -20,6 +20,7 @@ from content_server_kit import CliResult
 from content_server.datadir import open_store
 from content_server.relay import check_password
 from content_server.settings import Settings
+from content_server.store import RelayStore
 from signage_core import topics
 from tests.support.mosquitto import MOSQUITTO, free_port, wait_port
 from tests.support.mqtt_watch import Watcher
@@ -70,7 +71,7 @@ def stored_hashes(settings: Settings) -> dict[str, str]:
     store = open_store(settings)
     try:
         hashes = {d.id: d.mqtt_password_hash for d in store.devices()}
-        row = store._one("SELECT * FROM relays WHERE site_id = 'adot'")
+        row = RelayStore(store).relay("adot")
     finally:
         store.close()
     if row is not None:

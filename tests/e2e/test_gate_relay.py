@@ -336,6 +336,11 @@ def test_a_second_device_gets_the_same_assets_from_the_relay_cache_not_the_uplin
     )
     r = requests.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]}, timeout=5)
     assert r.status_code == 304
+    # An asset the city does not have: its 404, the token check's answer fresh and cached.
+    elsewhere = {"Authorization": f"Bearer {token(stack, ELSEWHERE)}"}
+    for _ in range(2):
+        r = requests.get(f"{gate.url}/api/v1/assets/{'0' * 64}", headers=elsewhere, timeout=5)
+        assert r.status_code == 404, r.text
     r = requests.get(f"{gate.url}/api/v1/playlists", headers=admin(stack), timeout=5)
     assert r.status_code == 404 and "gate relay" in r.json()["detail"]
 
