@@ -6,6 +6,9 @@ and the ``alert`` of its site and of every site above it (an alert for the
 gate ``adot`` reaches the screens of ``adot-hall``); the server's account reads
 and writes everything under ``signage/v1/``. Anonymous clients are refused;
 a revoked device has no line in the password file, so it is refused too.
+A gate relay's bridge account (``relay-<gate>``, see ``content_server.relay``)
+may write only the status and heartbeat of the devices below its gate and read
+only their ``cmd`` and the alerts of their sites and the sites above.
 
 The listener devices use replaces every client id with the username
 (``use_username_as_clientid``): a device's client id is its id whatever it
@@ -36,7 +39,7 @@ import hashlib
 import os
 import secrets
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +96,31 @@ class DeviceAccount:
         return hash_password(self.password)
 
 
-def acl_text(devices: list[DeviceAccount]) -> str:
+@dataclass(frozen=True)
+class RelayAccount:
+    """A gate relay's bridge on this broker: it carries its gate's devices' topics."""
+
+    username: str
+    site_id: str
+    password_hash: str
+    devices: tuple[str, ...]  # the devices of the gate's subtree
+    alert_sites: tuple[str, ...]  # their sites and every site above them
+
+
+def relay_acl_lines(relay: RelayAccount) -> list[str]:
+    """The bridge's own topics, named one by one (no wildcard reaches another gate)."""
+    lines = [f"user {relay.username}"]
+    for d in sorted(relay.devices):
+        lines += [
+            f"topic write {topics.status_topic(d)}",
+            f"topic write {topics.heartbeat_topic(d)}",
+            f"topic read {topics.cmd_topic(d)}",
+        ]
+    lines += [f"topic read {topics.alert_topic(s)}" for s in sorted(relay.alert_sites)]
+    return lines
+
+
+def acl_text(devices: list[DeviceAccount], relays: Sequence[RelayAccount] = ()) -> str:
     p = topics.PREFIX
     lines = [
         "# Written by content-server; edits are overwritten.",
@@ -108,6 +135,8 @@ def acl_text(devices: list[DeviceAccount]) -> str:
     for d in sorted(devices, key=lambda d: d.device_id):
         lines += ["", f"user {d.device_id}"]
         lines += [f"topic read {topics.alert_topic(s)}" for s in d.readable_alert_sites]
+    for r in sorted(relays, key=lambda r: r.username):
+        lines += ["", *relay_acl_lines(r)]
     return "\n".join(lines) + "\n"
 
 
@@ -122,12 +151,19 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
-def write_accounts(folder: Path, *, server_password: str, devices: list[DeviceAccount]) -> None:
+def write_accounts(
+    folder: Path,
+    *,
+    server_password: str,
+    devices: list[DeviceAccount],
+    relays: Sequence[RelayAccount] = (),
+) -> None:
     """Rewrite ``passwd`` and ``acl`` in ``folder`` (the config stays as it is)."""
     hashes = {d.device_id: d.passwd_hash() for d in devices}
+    hashes.update((r.username, r.password_hash) for r in relays)
     hashes[SERVER_USER] = hash_password(server_password)
     _write(folder / "passwd", "".join(f"{u}:{h}\n" for u, h in sorted(hashes.items())))
-    _write(folder / "acl", acl_text(devices))
+    _write(folder / "acl", acl_text(devices, relays))
 
 
 def read_pid(path: Path) -> int:
@@ -159,6 +195,7 @@ def write_broker_files(
     persistence: bool = False,
     server_port: int | None = None,
     tls: TlsListener | None = None,
+    relays: Sequence[RelayAccount] = (),
 ) -> Path:
     """Write ``passwd``, ``acl`` and ``mosquitto.conf`` into ``folder``; return the config path.
 
@@ -166,7 +203,7 @@ def write_broker_files(
     ``server_port``: a plain loopback listener for the server's own connections."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)
-    write_accounts(folder, server_password=server_password, devices=devices)
+    write_accounts(folder, server_password=server_password, devices=devices, relays=relays)
     conf = [
         "# Written by content-server. TLS on a real deployment: see docs/operations.md.",
         "per_listener_settings false",
@@ -225,3 +262,27 @@ def revoke_device(store: Store, device_id: str, now: str, *, user: str, address:
         store.set_device_revoked(device_id)
         store.audit(now, user, "revoke device", device_id, address, {"site": device.site_id})
     return True
+
+
+def relay_accounts(store: Store) -> list[RelayAccount]:
+    """The bridge account of every gate relay ``content-server relay-config`` made, with
+    the devices (not revoked) of its gate's subtree and the sites whose alerts they read."""
+    from .models import descendants
+    from .store import RelayStore
+
+    sites = store.sites()
+    devices = device_accounts(store)
+    accounts = []
+    for row in RelayStore(store).relays():
+        below = descendants(row.site_id, sites)
+        mine = [d for d in devices if d.site_id in below]
+        accounts.append(
+            RelayAccount(
+                row.username,
+                row.site_id,
+                row.password_hash,
+                tuple(d.device_id for d in mine),
+                tuple(sorted({s for d in mine for s in d.readable_alert_sites})),
+            )
+        )
+    return accounts

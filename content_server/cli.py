@@ -10,6 +10,7 @@
     rotate-key    rotate the signing key: start, --status, --finish [--force]
     backup        write the database, keys and assets into one file (server may run)
     restore       make a new data folder from a backup
+    relay-config  write nginx and Mosquitto configs for a gate relay (docs/operations.md)
 
 Every failure is one line on stderr and a non-zero exit (1; 2 for a usage
 error or an ``init`` that would overwrite a data folder); never a traceback.
@@ -284,6 +285,7 @@ def cmd_mqtt_config(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         devices = broker.device_accounts(store)
+        relays = broker.relay_accounts(store)
     finally:
         store.close()
     tls = None
@@ -305,6 +307,7 @@ def cmd_mqtt_config(args: argparse.Namespace) -> int:
         host=args.host,
         server_port=args.server_port,
         tls=tls,
+        relays=relays,
     )
     reloaded = _reload_broker(args)
     print(f"wrote {conf} ({len(devices)} device account(s)){reloaded}")
@@ -324,13 +327,16 @@ def cmd_revoke_device(args: argparse.Namespace) -> int:
         except KeyError:
             raise ContentServerError(f"device {args.device_id!r} is not enrolled") from None
         devices = broker.device_accounts(store) if args.mqtt_dir else []
+        relays = broker.relay_accounts(store) if args.mqtt_dir else []
     finally:
         store.close()
     state = "revoked" if changed else "was already revoked"
     print(f"device {args.device_id} {state}: its token no longer works")
     if args.mqtt_dir:
         password = _server_mqtt_password(args, settings)
-        broker.write_accounts(args.mqtt_dir, server_password=password, devices=devices)
+        broker.write_accounts(
+            args.mqtt_dir, server_password=password, devices=devices, relays=relays
+        )
         print(f"rewrote {args.mqtt_dir}/passwd and acl{_reload_broker(args)}")
     else:
         print("run `content-server mqtt-config ... --reload-pid PID` to close its MQTT account")
@@ -415,6 +421,30 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if result.manifest_version is not None:
         print(f"every device's manifest signed again as version {result.manifest_version}")
     print(f"start it with `{PROG} serve --data-dir {result.data_dir}`; devices keep syncing")
+    return 0
+
+
+def cmd_relay_config(args: argparse.Namespace) -> int:
+    from .relay import RelayOptions, write_relay
+
+    settings = _settings(args)
+    options = RelayOptions(
+        args.site, args.upstream, args.upstream_mqtt, args.port, args.mqtt_port, args.out,
+        args.listen, args.slice_size, args.cache_size,
+    )  # fmt: skip
+    store = open_store(settings)
+    try:
+        written = write_relay(store, options, format_time(utc_now()))
+    finally:
+        store.close()
+    print(f"wrote {written.nginx_conf} and {written.mosquitto_conf} for gate {args.site}")
+    print(f"{len(written.devices)} device(s) of the gate: {', '.join(written.devices) or 'none'}")
+    print(f"start: nginx -c {written.nginx_conf}; mosquitto -c {written.mosquitto_conf}")
+    if written.new_password:
+        print(
+            f"new bridge account {written.username}: run `content-server mqtt-config ... "
+            "--reload-pid PID` for the city broker, or the bridge is refused"
+        )
     return 0
 
 
@@ -520,6 +550,17 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="the server's MQTT password (default: the one init wrote in the data folder)",
     )
+
+    p = command("relay-config", cmd_relay_config, "write nginx and Mosquitto configs for a gate")
+    p.add_argument("--site", required=True, help="the gate's site: its whole subtree is served")
+    p.add_argument("--upstream", required=True, help="the city server, like https://signage.hue")
+    p.add_argument("--upstream-mqtt", required=True, help="the city broker, like mqtts://host:8883")
+    p.add_argument("--port", required=True, type=int, help="port nginx listens on for devices")
+    p.add_argument("--mqtt-port", required=True, type=int, help="port Mosquitto listens on")
+    p.add_argument("--out", required=True, type=Path, help="folder for every file of the relay")
+    p.add_argument("--listen", default="0.0.0.0", help="address both listen on (0.0.0.0)")
+    p.add_argument("--slice-size", default="1m", help="assets are fetched in slices of (1m)")
+    p.add_argument("--cache-size", default="20g", help="most disk the asset cache uses (20g)")
 
     p = command("rotate-key", cmd_rotate_key, "rotate the signing key without visiting devices")
     step = p.add_mutually_exclusive_group()

@@ -237,3 +237,13 @@ class Page:
             "position": self.position,
             "variants": self.variants,
         }
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A gate relay's bridge account on the city broker (``content-server relay-config``)."""
+
+    site_id: str  # the gate it serves, with its whole subtree
+    username: str  # relay-<site>
+    password_hash: str  # Mosquitto's $7$ form; the password is in the relay's config only
+    updated_at: str

@@ -9,6 +9,7 @@ packages=(
   fonts-noto-core                      # Noto Sans Lao (we also ship copies in assets/fonts)
   ffmpeg                               # makes H.264 test clips
   faketime                             # make test's pass with the clock years ahead
+  nginx-light                          # the gate relay (content-server relay-config) and its tests
 )
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   packages+=(python3-venv)

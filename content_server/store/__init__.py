@@ -15,6 +15,7 @@ Where things are::
     delivery.py     manifest versions and envelopes out, device records in    }
     fleet.py        FleetStore: device health, heartbeats, alerts, screenshots
     groups.py       GroupStore: device groups
+    relays.py       RelayStore: gate relays' bridge accounts
 
 A new query goes into the module of its concern, a new table into a new
 migration at the end of ``migrations.py``. Only ``connection.py`` touches the
@@ -34,8 +35,9 @@ from .delivery import DeliverySql
 from .fleet import FleetStore
 from .groups import GroupStore
 from .migrations import MIGRATIONS
+from .relays import RelayStore
 
-__all__ = ["MIGRATIONS", "Connection", "FleetStore", "GroupStore", "Store"]
+__all__ = ["MIGRATIONS", "Connection", "FleetStore", "GroupStore", "RelayStore", "Store"]
 
 
 class Store(AccountsSql, ContentSql, DeliverySql):

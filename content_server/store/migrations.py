@@ -219,3 +219,16 @@ def m201_fleet_health_alerts(db: Database) -> None:
             file TEXT,                          -- name under DATA/screenshots; NULL: no screen
             note TEXT NOT NULL)"""
     )
+
+
+@MIGRATIONS()
+def m305_relays(db: Database) -> None:
+    """Gate relays: the MQTT account each relay's bridge uses on the city broker."""
+    db.execute(
+        """CREATE TABLE relays (
+            site_id TEXT PRIMARY KEY,           -- the gate it serves (its whole subtree)
+            username TEXT NOT NULL UNIQUE,      -- the bridge's MQTT user, relay-<site>
+            password_hash TEXT NOT NULL,        -- Mosquitto's $7$ form; the password is in
+                                                -- the relay's mosquitto.conf only
+            updated_at TEXT NOT NULL)"""
+    )
