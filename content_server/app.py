@@ -59,6 +59,7 @@ async def _watch(state: ServerState, interval_s: float) -> None:
             if loop.time() >= next_renewal:
                 next_renewal = loop.time() + RENEW_EVERY_S
                 await anyio.to_thread.run_sync(state.refresh_expiring, state.clock())
+                await anyio.to_thread.run_sync(state.prune_events, state.clock())
         except Exception:
             log.exception("refreshing the server's in-memory state failed; retrying")
         await asyncio.sleep(interval_s)
@@ -77,6 +78,8 @@ def _fleet_link(settings: Settings, state: ServerState) -> FleetLink | None:
         url=settings.mqtt_url,
         password=password,
         default_interval_s=settings.heartbeat_interval_s,
+        heartbeats_per_minute=settings.heartbeats_per_minute,
+        heartbeat_burst=settings.heartbeat_burst,
     )
 
 

@@ -32,6 +32,7 @@ from .datadir import open_store
 from .errors import ContentServerError
 from .keys import key_files_stamp, load_signing_keys
 from .publishing import PublishResult, publish
+from .ratelimit import TokenBuckets
 from .settings import Settings
 from .store import Store
 from .throttle import LoginThrottle, ThrottleRules
@@ -74,6 +75,7 @@ class ServerState:
                 lockout_s=settings.login_lockout_s,
             )
         )
+        self.event_limit = TokenBuckets(settings.events_per_hour / 3600.0, settings.event_burst)
         self._data_version: int | None = None
         self._key_stamp = key_files_stamp(settings)
         self._lock = threading.Lock()  # writers of the maps; readers need none
@@ -187,6 +189,14 @@ class ServerState:
         self.remember(result)
         log.info("renewed %d manifest(s) as version %s", len(result.manifests), result.version)
         return result
+
+    def prune_events(self, now: datetime) -> int:
+        """Delete records received more than ``event_retention_days`` before ``now``."""
+        before = format_time(now - timedelta(days=self.settings.event_retention_days))
+        removed = self.store.prune_events(before)
+        if removed:
+            log.info("deleted %d record(s) received before %s", removed, before)
+        return removed
 
 
 def _ids(keys: list[SigningKey]) -> str:

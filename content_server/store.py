@@ -653,6 +653,12 @@ class Store:
         )
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
+    # --- issue 8: bounded device data ---------------------------------------
+
+    def prune_events(self, received_before: str) -> int:
+        """Delete records the server received before the given time; how many."""
+        return self._write("DELETE FROM events WHERE received_at < ?", [received_before])
+
 
 @MIGRATIONS()
 def m101_accounts_assets_drafts_pages(db: Database) -> None:
@@ -911,3 +917,9 @@ class GroupStore:
 
     def delete_group(self, group_id: str) -> int:
         return self.store._write("DELETE FROM device_groups WHERE id = ?", [group_id])
+
+
+@MIGRATIONS()
+def m302_events_received_at(db: Database) -> None:
+    """Issue 8: records are pruned by when the server received them."""
+    db.execute("CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at)")
