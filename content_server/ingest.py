@@ -220,6 +220,7 @@ class FleetLink:
         if reason_code.is_failure:
             log.error("mqtt ingest: the broker refused the server's account: %s", reason_code)
             return
+        self._withdraw_refused_alerts()
         client.subscribe(
             [(topics.status_topic("+"), 1), (topics.heartbeat_topic("+"), 0)],
         )
@@ -245,35 +246,49 @@ class FleetLink:
             self._give_up_refused_alerts()
 
     def _give_up_refused_alerts(self) -> None:
-        """Alerts still unacknowledged at two drops in a row are refused by the broker: take
-        them out of paho's queue (it would resend them on reconnect) and never send them again.
+        """Alerts still unacknowledged at two drops in a row are refused by the broker (bigger
+        than its max_packet_size): never send them again. ``_withdraw_refused_alerts`` takes
+        them out of paho's queue at the next connect, before paho would resend them.
 
         paho keeps its unacknowledged messages in ``_out_messages``; there is no public way
-        to withdraw one, so this reaches in, under paho's own (reentrant) lock."""
+        to read or withdraw one, so this reaches in, under paho's own (reentrant) lock. It
+        only reads here: paho may be iterating that dict when it calls ``on_disconnect``."""
+        client = self.client
+        pending: dict[str, str] = {}
+        with client._out_message_mutex:
+            for m in list(client._out_messages.values()):
+                if _is_alert_topic(m.topic) and m.payload:
+                    pending[hashlib.sha256(m.payload).hexdigest()] = m.topic
+        for digest in [d for d in self._strikes if d not in pending]:
+            del self._strikes[digest]  # acknowledged since: the broker took it
+        for digest, topic in pending.items():
+            if digest in self._refused:
+                continue
+            self._strikes[digest] += 1
+            if self._strikes[digest] < 2:
+                continue
+            del self._strikes[digest]
+            self._refused.add(digest)
+            self.stats["alerts_refused_by_broker"] += 1
+            log.error(
+                "mqtt ingest: the broker dropped the connection twice while the alert on %s "
+                "was unacknowledged (bigger than its max_packet_size?); not sent again",
+                topic,
+            )
+
+    def _withdraw_refused_alerts(self) -> None:
+        """Take the alerts the broker refused out of paho's queue (called in on_connect, which
+        paho runs before it resends what is unacknowledged)."""
+        if not self._refused:
+            return
         client = self.client
         with client._out_message_mutex:
-            pending: dict[str, list[int]] = {}
-            for mid, m in client._out_messages.items():
-                if _is_alert_topic(m.topic) and m.payload:
-                    digest = hashlib.sha256(m.payload).hexdigest()
-                    pending.setdefault(digest, []).append(mid)
-            for digest in [d for d in self._strikes if d not in pending]:
-                del self._strikes[digest]  # acknowledged since: the broker took it
-            for digest, mids in pending.items():
-                self._strikes[digest] += 1
-                if self._strikes[digest] < 2:
-                    continue
-                topic = client._out_messages[mids[0]].topic
-                for mid in mids:
-                    client._out_messages.pop(mid, None)
-                del self._strikes[digest]
-                self._refused.add(digest)
-                self.stats["alerts_refused_by_broker"] += 1
-                log.error(
-                    "mqtt ingest: the broker dropped the connection twice while the alert on %s "
-                    "was unacknowledged (bigger than its max_packet_size?); not sent again",
-                    topic,
-                )
+            for mid, m in list(client._out_messages.items()):
+                if (
+                    _is_alert_topic(m.topic)
+                    and hashlib.sha256(m.payload).hexdigest() in self._refused
+                ):
+                    del client._out_messages[mid]
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats["received"] += 1
