@@ -31,7 +31,7 @@ from .assets import AssetStore
 from .datadir import open_store
 from .errors import ContentServerError
 from .keys import key_files_stamp, load_signing_keys
-from .publishing import PublishResult, publish
+from .publishing import PublishResult, publish, site_ttl
 from .ratelimit import TokenBuckets
 from .settings import Settings
 from .store import Store
@@ -170,10 +170,18 @@ class ServerState:
 
     def refresh_expiring(self, now: datetime) -> PublishResult | None:
         """Re-sign manifests past half their lifetime, so a server left alone never lets
-        its screens' manifests expire."""
+        its screens' manifests expire. The lifetime is the one of the device's site (its
+        ``manifest_ttl_days``, inherited down the tree), else the server's setting."""
         self.reload_keys_if_changed()  # never renew with a key retired a moment ago
-        limit = format_time(now + self.manifest_ttl / 2)
-        expiring = [d for d, m in self.manifests.items() if m.expires_at <= limit]
+        sites = self.store.sites()
+        site_of = {d.id: d.site_id for d in self.store.devices(include_revoked=True)}
+
+        def half_life_passed(device_id: str, m: CachedManifest) -> bool:
+            site = site_of.get(device_id)
+            ttl = self.manifest_ttl if site is None else site_ttl(site, sites, self.manifest_ttl)
+            return m.expires_at <= format_time(now + ttl / 2)
+
+        expiring = [d for d, m in self.manifests.items() if half_life_passed(d, m)]
         if not expiring:
             return None
         result = publish(
