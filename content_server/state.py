@@ -8,7 +8,9 @@ exact bytes to send, ``asset_types`` the media type of each stored asset.
 Changes made in this process (a publish through the API) are applied with
 ``remember``; changes made by another process (``content-server publish`` or
 ``add-device`` while the server runs) are noticed by ``reload_if_changed``,
-which the app calls every ``reload_interval_s`` (SQLite's ``data_version``).
+which the app calls every ``reload_interval_s`` (SQLite's ``data_version``); a
+device token not in memory is looked up at once (``device_for_unknown_token``),
+so a device enrolled a moment ago works on its first request.
 The signing keys are read again when a key file changes (``content-server
 rotate-key`` while the server runs), so the server's own signing (renewals,
 API publishes, alerts) always uses the keys on disk: during a rotation both.
@@ -197,6 +199,16 @@ class ServerState:
         self.remember(result)
         log.info("renewed %d manifest(s) as version %s", len(result.manifests), result.version)
         return result
+
+    def device_for_unknown_token(self, token_hash: str) -> str | None:
+        """A token not in memory: a device enrolled by another process (``content-server
+        add-device``) a moment ago, before the next reload? Then read everything again (its
+        token and manifest) and answer its id; None for a token nobody holds."""
+        device_id = self.store.device_for_token(token_hash)
+        if device_id is not None:
+            self.reload()
+            log.info("device %s enrolled by another process: serving it now", device_id)
+        return device_id
 
     def prune_events(self, now: datetime) -> int:
         """Delete records received more than ``event_retention_days`` before ``now``."""

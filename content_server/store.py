@@ -659,6 +659,11 @@ class Store:
         """Delete records the server received before the given time; how many."""
         return self._write("DELETE FROM events WHERE received_at < ?", [received_before])
 
+    def device_for_token(self, token_hash: str) -> str | None:
+        """The id of the device (not revoked) with this token hash, if any."""
+        r = self._one("SELECT id FROM devices WHERE token_hash = ? AND revoked = 0", [token_hash])
+        return None if r is None else str(r["id"])
+
 
 @MIGRATIONS()
 def m101_accounts_assets_drafts_pages(db: Database) -> None:
