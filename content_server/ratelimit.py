@@ -56,7 +56,9 @@ class TokenBuckets:
             return (n - b.tokens) / self.rate_per_s
 
     def _forget(self, now: float) -> None:
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate_per_s
-                >= self.burst]  # fmt: skip
+        def is_full(b: _Bucket) -> bool:
+            return b.tokens + (now - b.at) * self.rate_per_s >= self.burst
+
+        full = [k for k, b in self._buckets.items() if is_full(b)]
         for k in full or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[k]

@@ -3,6 +3,7 @@ retention. Everything here runs on the app's injected clock (no real time)."""
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from datetime import timedelta
@@ -13,8 +14,10 @@ from api_kit import add_user, sign_in
 from content_server_kit import ADMIN_PASSWORD, NOW, Server
 from fastapi.testclient import TestClient
 
+from content_server import ratelimit
 from content_server.app import create_app
 from content_server.datadir import initialise
+from content_server.ratelimit import TokenBuckets
 from content_server.settings import Settings
 from signage_core.timefmt import format_time
 
@@ -126,3 +129,19 @@ def test_records_older_than_the_retention_are_pruned_by_the_servers_clock(
     assert server.state.prune_events(server.clock[0]) == 0
     server.clock[0] += timedelta(minutes=2)
     assert server.state.prune_events(server.clock[0]) == 3
+
+
+def test_the_buckets_refill_with_time_never_backwards_and_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    buckets = TokenBuckets(rate_per_s=1.0, burst=3)
+    assert [buckets.take("a", 1, 100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a", 2, 100.0) == 2.0  # seconds to wait, nothing spent
+    assert buckets.take("a", 1, 50.0) == 1.0  # a clock set back refills nothing
+    assert buckets.take("a", 1, 101.0) == 0.0
+    assert buckets.take("a", 4, 1e9) == math.inf  # more than a burst never passes
+
+    monkeypatch.setattr(ratelimit, "MAX_KEYS", 10)
+    for n in range(25):
+        buckets.take(f"device-{n}", 1, 200.0 + n)
+    assert len(buckets._buckets) <= 10
