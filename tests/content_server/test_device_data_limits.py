@@ -101,9 +101,7 @@ def _play_count(server: Server) -> int:
     return sum(row["plays"] for row in r.json())
 
 
-def test_records_older_than_the_retention_are_pruned_by_the_servers_clock(
-    server: Server, settings: Settings
-) -> None:
+def _two_batches_31_and_11_days_old(server: Server) -> list[dict[str, Any]]:
     add_user(server, "viewer-hue", "viewer", "hue")
     old = plays(server, 4)
     assert post(server, "adot-hall-1", old).status_code == 200
@@ -111,17 +109,16 @@ def test_records_older_than_the_retention_are_pruned_by_the_servers_clock(
     assert post(server, "adot-hall-1", plays(server, 3)).status_code == 200
     server.clock[0] += timedelta(days=11)  # the first batch is now 31 days old
     assert _play_count(server) == 7
+    return old
 
-    # The server prunes at start and every hour after: a restart on the same data.
-    clock = [server.clock[0]]
-    with TestClient(create_app(settings, clock=lambda: clock[0])):
-        deadline = time.monotonic() + 20
-        while stored(server) != 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-    assert stored(server) == 3
-    assert {e["id"] for e in old}.isdisjoint(
-        e["id"] for e in server.state.store.events("adot-hall-1")
-    )
+
+def test_records_older_than_the_retention_are_pruned_by_the_servers_clock(
+    server: Server,
+) -> None:
+    old = _two_batches_31_and_11_days_old(server)
+    assert server.state.prune_events(server.clock[0]) == 4
+    kept = {e["id"] for e in server.state.store.events("adot-hall-1")}
+    assert len(kept) == 3 and kept.isdisjoint(e["id"] for e in old)
     assert _play_count(server) == 3  # reports count what the window keeps
 
     # Records kept exactly as long as the setting says, judged by the server's clock only.
@@ -129,6 +126,18 @@ def test_records_older_than_the_retention_are_pruned_by_the_servers_clock(
     assert server.state.prune_events(server.clock[0]) == 0
     server.clock[0] += timedelta(minutes=2)
     assert server.state.prune_events(server.clock[0]) == 3
+
+
+@pytest.mark.live  # waits on a real clock for the app's background task
+def test_a_running_server_prunes_old_records_by_itself(server: Server, settings: Settings) -> None:
+    _two_batches_31_and_11_days_old(server)
+    # The server prunes at start and every hour after: a restart on the same data.
+    clock = [server.clock[0]]
+    with TestClient(create_app(settings, clock=lambda: clock[0])):
+        deadline = time.monotonic() + 20
+        while stored(server) != 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert stored(server) == 3
 
 
 def test_the_buckets_refill_with_time_never_backwards_and_stay_bounded(
