@@ -22,7 +22,7 @@ from fastapi import Depends, Path, Request
 from signage_core.timefmt import format_time
 
 from .deps import CurrentUser, State
-from .errors import ForbiddenError, NotFoundError
+from .errors import ConflictError, ForbiddenError, NotFoundError
 from .models import Device, Group, Page, Playlist, Site, User, descendants
 from .state import ServerState
 from .store import GroupStore
@@ -94,6 +94,33 @@ class Scope:
         if site_id not in self.ids:
             raise NotFoundError(f"there is no {what} {site_id!r} among the sites you manage")
         return self.sites[site_id]
+
+    def check_new_id(self, new_id: str, what: str, taken_by: str | None, taken: bool) -> None:
+        """Refuse an id for a new entity without telling what exists outside the user's sites.
+
+        ``taken``: an entity with this id exists; ``taken_by``: the site it belongs to
+        (None: no site, like an all-sites user). An id in another site's name space (it
+        starts with that site's id and a hyphen, like ``hongvan-…`` for an editor of A Đớt)
+        and an id taken outside the user's sites get the same 403, whether or not it is
+        taken; 409 ("exists already") only for an id taken at the user's own sites.
+        """
+        prefix = max(
+            (s for s in self.sites if new_id == s or new_id.startswith(f"{s}-")),
+            key=len,
+            default=None,
+        )
+        foreign_name = prefix is not None and prefix not in self.ids
+        everywhere = self.user.site_id is None
+        outside = taken and not everywhere and (taken_by is None or taken_by not in self.ids)
+        if foreign_name or outside:
+            own = sorted(s for s in self.ids if self.sites[s].parent_id not in self.ids)
+            hint = f" (for example {own[0]}-…)" if own else ""
+            raise ForbiddenError(
+                f"the id {new_id!r} cannot be used for a {what} at the sites you manage; "
+                f"choose another id, starting with the id of one of your sites{hint}"
+            )
+        if taken:
+            raise ConflictError(f"a {what} {new_id!r} exists already; choose another id")
 
 
 def user_scope(user: CurrentUser, state: State) -> Scope:

@@ -35,6 +35,10 @@ from .models import AlertRecord, Site, effective_languages, site_chain
 from .store import FleetStore, Store
 
 MAX_ALERT_TTL = timedelta(days=7)
+# The signed envelope, as published on MQTT: well below the broker's max_packet_size
+# (65536 in the config `content-server mqtt-config` writes), which drops the connection
+# of a client that sends more.
+MAX_ALERT_BYTES = 24 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,12 @@ def _sign_and_store(
 ) -> SignedAlert:
     parse_alert(signed)  # never sign what a device would refuse
     envelope = canonical_json(sign_envelope(signed, keys))
+    if len(envelope) > MAX_ALERT_BYTES:
+        raise InvalidInputError(
+            f"the signed alert would be {len(envelope) // 1024 + 1} KiB, over the "
+            f"{MAX_ALERT_BYTES // 1024} KiB an alert may have on MQTT; shorten the texts "
+            "(the bodies above all) and post it again"
+        )
     FleetStore(store).put_alert(
         AlertRecord(
             id=signed["id"],
@@ -99,6 +109,13 @@ def issue_alert(
         if site_id not in sites:
             raise NotFoundError(f"site {site_id!r} does not exist")
         wanted = effective_languages(site_id, sites)
+        unknown = [lang for lang in texts if lang not in wanted]
+        if unknown:
+            raise InvalidInputError(
+                f"site {site_id} shows {', '.join(wanted)} only: remove the text(s) in "
+                f"{', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}, or add the "
+                "language to the site first"
+            )
         missing = [lang for lang in wanted if lang not in texts]
         if missing:
             raise InvalidInputError(

@@ -61,6 +61,7 @@ async def _watch(state: ServerState, interval_s: float) -> None:
             if loop.time() >= next_renewal:
                 next_renewal = loop.time() + RENEW_EVERY_S
                 await anyio.to_thread.run_sync(state.refresh_expiring, state.clock())
+                await anyio.to_thread.run_sync(state.prune_events, state.clock())
         except Exception:
             log.exception("refreshing the server's in-memory state failed; retrying")
         await asyncio.sleep(interval_s)
@@ -80,6 +81,8 @@ def _fleet_link(settings: Settings, state: ServerState) -> FleetLink | None:
         password=password,
         ca_file=settings.mqtt_ca_file,
         default_interval_s=settings.heartbeat_interval_s,
+        heartbeats_per_minute=settings.heartbeats_per_minute,
+        heartbeat_burst=settings.heartbeat_burst,
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -629,6 +630,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except sqlite3.DatabaseError as e:  # a damaged, locked or foreign database file
+        db = Path(getattr(args, "data_dir", None) or ".") / "content.db"
+        if "locked" in str(e) or "busy" in str(e):
+            what = "is busy (another process is writing to it); try again in a moment"
+        else:
+            what = "is damaged or not a content-server database; restore it from a backup"
+        print(f"{name}: the database {db} {what} ({_one_line(e)})", file=sys.stderr)
+        return 1
+    except Exception as e:  # never a traceback: one line the operator can report
+        print(
+            f"{name}: unexpected error ({type(e).__name__}: {_one_line(e)}); nothing more "
+            "was done. Please report this line",
+            file=sys.stderr,
+        )
+        return 70  # EX_SOFTWARE
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 ``State``: the ``ServerState`` of this app. ``CurrentDevice``: the id of the
 device whose bearer token came with the request (401 otherwise), checked
-against the in-memory token map, no database. ``OwnDevice``: the same, and it
+against the in-memory token map, no database; only a token missing there is
+looked up in the database (a device ``add-device`` enrolled a moment ago works
+at once, before the next reload). ``OwnDevice``: the same, and it
 must be the ``{device_id}`` of the path (403 otherwise). ``CurrentUser``: the
 signed-in user of an admin request (401 otherwise).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
@@ -49,7 +52,10 @@ async def current_device(
             "this needs the device's token: send 'Authorization: Bearer <token>' "
             "with the token from the device's configuration file"
         )
-    device_id = state.device_tokens.get(token_hash(credentials.credentials))
+    hashed = token_hash(credentials.credentials)
+    device_id = state.device_tokens.get(hashed)
+    if device_id is None:  # enrolled by the CLI since the last reload? (one indexed query)
+        device_id = await anyio.to_thread.run_sync(state.device_for_unknown_token, hashed)
     if device_id is None:
         raise AuthenticationError(
             "the device token is not valid: it is wrong, or the device was re-enrolled "

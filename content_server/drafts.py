@@ -89,7 +89,7 @@ def draft_from(
                         f"{where}: an {item.kind} item has an asset (sha256 of an upload) "
                         "and an optional caption"
                     )
-                _check_asset(v.asset, item.kind, where, state, asset_scope)
+                check_asset(v.asset, item.kind, where, state, asset_scope)
                 variants[code] = {"asset": v.asset, **({"caption": v.caption} if v.caption else {})}
         items.append(
             {"id": item.id, "kind": item.kind, "duration_s": item.duration_s, "variants": variants}
@@ -123,7 +123,7 @@ def _checked_groups(site_id: str, wanted: list[str], state: ServerState) -> list
     return list(wanted)
 
 
-def _check_asset(
+def check_asset(
     sha: str, kind: str, where: str, state: ServerState, asset_scope: Collection[str] | None
 ) -> None:
     asset = state.store.asset(sha)

@@ -17,11 +17,22 @@ Nothing here blocks a request: the API reads ``snapshot()`` (a dict replaced
 whole on every batch). A payload that is too big, not JSON, or not the schema
 is dropped and counted in ``stats``; the writer never dies of one (it logs and
 goes on).
+
+Bounded by design: heartbeats beyond ``heartbeats_per_minute`` of one device are
+dropped before they are queued (``dropped_rate_limited``), so a stolen device
+password cannot fill the queue or the disk. An alert envelope bigger than
+``max_alert_bytes`` is never handed to paho, and one the broker still refuses
+(it drops the connection of a client that sends a packet over its
+``max_packet_size``; paho resends unacknowledged messages on reconnect) is given
+up after the second drop: taken out of paho's queue, logged, counted
+(``alerts_refused_by_broker``) and never sent again, so one alert cannot keep
+every site's alerts, commands and health off the broker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import queue
@@ -43,10 +54,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from signage_core import topics
 from signage_core.timefmt import format_time, parse_time
 
+from .alerts import MAX_ALERT_BYTES
 from .broker import SERVER_USER
 from .commands import DEFAULT_TTL, make_command, signed_command
 from .errors import ContentServerError
 from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
+from .ratelimit import TokenBuckets
 from .state import ServerState
 from .store import FleetStore
 
@@ -103,6 +116,9 @@ class FleetLink:
         queue_max: int = 100_000,
         clock: Callable[[], datetime] | None = None,
         ca_file: Path | None = None,
+        heartbeats_per_minute: float | None = None,
+        heartbeat_burst: int = 20,
+        max_alert_bytes: int = MAX_ALERT_BYTES,
     ) -> None:
         self.state = state
         self.fleet = FleetStore(state.store)
@@ -129,6 +145,15 @@ class FleetLink:
         self._cleared: set[str] = set()
         self._next_prune = 0.0
         self._next_housekeeping = 0.0
+        # Bounds (see the module docstring): heartbeats per device, alerts the broker refused.
+        self._beat_limit = (
+            None
+            if heartbeats_per_minute is None
+            else TokenBuckets(heartbeats_per_minute / 60.0, heartbeat_burst)
+        )
+        self.max_alert_bytes = max_alert_bytes
+        self._strikes: Counter[str] = Counter()  # alert digest -> drops while it was unacked
+        self._refused: set[str] = set()  # digests of alert envelopes the broker refused
         self.client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"{SERVER_USER}-{os.getpid()}-{id(self) % 10000}",
@@ -194,10 +219,23 @@ class FleetLink:
         self.stats["commands_sent"] += 1
         return {k: signed[k] for k in ("cmd", "id", "issued_at", "expires_at")}
 
-    def publish_alert(self, site_id: str, envelope: bytes) -> None:
-        """Retained, so a device that connects later gets it at once."""
+    def publish_alert(self, site_id: str, envelope: bytes) -> bool:
+        """Retained, so a device that connects later gets it at once. False if it was not
+        sent: too big for the broker, or refused by it before (logged and counted)."""
+        if hashlib.sha256(envelope).hexdigest() in self._refused:
+            self.stats["alerts_not_resent"] += 1
+            return False
+        if len(envelope) > self.max_alert_bytes:
+            self.stats["alerts_too_big"] += 1
+            log.error(
+                "mqtt ingest: the alert for site %s is %d bytes, over %d; not published "
+                "(devices get it with their manifests)", site_id, len(envelope),
+                self.max_alert_bytes,
+            )  # fmt: skip
+            return False
         self.client.publish(topics.alert_topic(site_id), envelope, qos=1, retain=True)
         self._cleared.discard(site_id)
+        return True
 
     def _republish_alerts(self, now: datetime) -> None:
         """After a (re)connect: a broker restarted without persistence forgot them."""
@@ -234,6 +272,7 @@ class FleetLink:
         if reason_code.is_failure:
             log.error("mqtt ingest: the broker refused the server's account: %s", reason_code)
             return
+        self._withdraw_refused_alerts()
         client.subscribe(
             [(topics.status_topic("+"), 1), (topics.heartbeat_topic("+"), 0)],
         )
@@ -253,8 +292,55 @@ class FleetLink:
         properties: Properties | None,
     ) -> None:
         self._connected.clear()
+        self.stats["disconnects"] += 1
         if not self._stop.is_set():
             log.warning("mqtt ingest: disconnected (%s); reconnecting", reason_code)
+            self._give_up_refused_alerts()
+
+    def _give_up_refused_alerts(self) -> None:
+        """Alerts still unacknowledged at two drops in a row are refused by the broker (bigger
+        than its max_packet_size): never send them again. ``_withdraw_refused_alerts`` takes
+        them out of paho's queue at the next connect, before paho would resend them.
+
+        paho keeps its unacknowledged messages in ``_out_messages``; there is no public way
+        to read or withdraw one, so this reaches in, under paho's own (reentrant) lock. It
+        only reads here: paho may be iterating that dict when it calls ``on_disconnect``."""
+        client = self.client
+        pending: dict[str, str] = {}
+        with client._out_message_mutex:
+            for m in list(client._out_messages.values()):
+                if _is_alert_topic(m.topic) and m.payload:
+                    pending[hashlib.sha256(m.payload).hexdigest()] = m.topic
+        for digest in [d for d in self._strikes if d not in pending]:
+            del self._strikes[digest]  # acknowledged since: the broker took it
+        for digest, topic in pending.items():
+            if digest in self._refused:
+                continue
+            self._strikes[digest] += 1
+            if self._strikes[digest] < 2:
+                continue
+            del self._strikes[digest]
+            self._refused.add(digest)
+            self.stats["alerts_refused_by_broker"] += 1
+            log.error(
+                "mqtt ingest: the broker dropped the connection twice while the alert on %s "
+                "was unacknowledged (bigger than its max_packet_size?); not sent again",
+                topic,
+            )
+
+    def _withdraw_refused_alerts(self) -> None:
+        """Take the alerts the broker refused out of paho's queue (called in on_connect, which
+        paho runs before it resends what is unacknowledged)."""
+        if not self._refused:
+            return
+        client = self.client
+        with client._out_message_mutex:
+            for mid, m in list(client._out_messages.items()):
+                if (
+                    _is_alert_topic(m.topic)
+                    and hashlib.sha256(m.payload).hexdigest() in self._refused
+                ):
+                    del client._out_messages[mid]
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats["received"] += 1
@@ -269,6 +355,13 @@ class FleetLink:
         if not payload:  # a cleared retained status
             return
         device_id, kind = where
+        if (
+            kind == "heartbeat"
+            and self._beat_limit is not None
+            and self._beat_limit.take(device_id, 1, self.clock().timestamp()) > 0
+        ):
+            self.stats["dropped_rate_limited"] += 1
+            return
         try:
             self._queue.put_nowait((kind, device_id, payload, self.clock()))
         except queue.Full:
@@ -389,3 +482,8 @@ class FleetLink:
                 # Only the retained copy goes; devices drop the alert at its expiry themselves.
                 self.client.publish(topics.alert_topic(site_id), b"", qos=1, retain=True)
                 self._cleared.add(site_id)
+
+
+def _is_alert_topic(topic: str) -> bool:
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[2] == "sites" and parts[4] == "alert"

@@ -99,6 +99,40 @@ class Settings(BaseSettings):
         description="How often the server looks for changes made by other processes "
         "(a `content-server publish` or `add-device` while it runs).",
     )
+    # Device data is bounded: a stolen device credential cannot fill the disk.
+    events_per_hour: float = Field(
+        3600.0,
+        gt=0,
+        description="Records (proof of play, feedback) one device may send an hour over time; "
+        "past its allowance a batch is answered 429 with Retry-After and the device keeps "
+        "its records and sends them later.",
+    )
+    event_burst: int = Field(
+        5000,
+        ge=500,
+        description="Records one device may send at once (after being offline) before "
+        "events_per_hour applies; at least one full batch (500).",
+    )
+    event_max_bytes: int = Field(
+        4096,
+        ge=512,
+        description="Largest single record, as JSON bytes; a bigger one is refused (413).",
+    )
+    event_retention_days: int = Field(
+        400,
+        ge=1,
+        description="Records received more than this many days ago are deleted (checked every "
+        "hour); reports count what is kept.",
+    )
+    heartbeats_per_minute: float = Field(
+        60.0,
+        gt=0,
+        description="MQTT heartbeats one device may send a minute over time; more are dropped "
+        "unread and counted (dropped_rate_limited in GET /api/v1/fleet/ingest).",
+    )
+    heartbeat_burst: int = Field(
+        20, ge=1, description="Heartbeats one device may send at once before the rate applies."
+    )
 
     max_json_body_bytes: int = Field(
         256 * 1024,

@@ -8,7 +8,9 @@ exact bytes to send, ``asset_types`` the media type of each stored asset.
 Changes made in this process (a publish through the API) are applied with
 ``remember``; changes made by another process (``content-server publish`` or
 ``add-device`` while the server runs) are noticed by ``reload_if_changed``,
-which the app calls every ``reload_interval_s`` (SQLite's ``data_version``).
+which the app calls every ``reload_interval_s`` (SQLite's ``data_version``); a
+device token not in memory is looked up at once (``device_for_unknown_token``),
+so a device enrolled a moment ago works on its first request.
 The signing keys are read again when a key file changes (``content-server
 rotate-key`` while the server runs), so the server's own signing (renewals,
 API publishes, alerts) always uses the keys on disk: during a rotation both.
@@ -31,7 +33,8 @@ from .assets import AssetStore
 from .datadir import open_store
 from .errors import ContentServerError
 from .keys import key_files_stamp, load_signing_keys
-from .publishing import PublishResult, publish
+from .publishing import PublishResult, publish, site_ttl
+from .ratelimit import TokenBuckets
 from .settings import Settings
 from .store import Store
 from .throttle import LoginThrottle, ThrottleRules
@@ -75,6 +78,7 @@ class ServerState:
                 max_lockout_s=settings.login_max_lockout_s,
             )
         )
+        self.event_limit = TokenBuckets(settings.events_per_hour / 3600.0, settings.event_burst)
         self._data_version: int | None = None
         self._key_stamp = key_files_stamp(settings)
         self._lock = threading.Lock()  # writers of the maps; readers need none
@@ -169,10 +173,18 @@ class ServerState:
 
     def refresh_expiring(self, now: datetime) -> PublishResult | None:
         """Re-sign manifests past half their lifetime, so a server left alone never lets
-        its screens' manifests expire."""
+        its screens' manifests expire. The lifetime is the one of the device's site (its
+        ``manifest_ttl_days``, inherited down the tree), else the server's setting."""
         self.reload_keys_if_changed()  # never renew with a key retired a moment ago
-        limit = format_time(now + self.manifest_ttl / 2)
-        expiring = [d for d, m in self.manifests.items() if m.expires_at <= limit]
+        sites = self.store.sites()
+        site_of = {d.id: d.site_id for d in self.store.devices(include_revoked=True)}
+
+        def half_life_passed(device_id: str, m: CachedManifest) -> bool:
+            site = site_of.get(device_id)
+            ttl = self.manifest_ttl if site is None else site_ttl(site, sites, self.manifest_ttl)
+            return m.expires_at <= format_time(now + ttl / 2)
+
+        expiring = [d for d, m in self.manifests.items() if half_life_passed(d, m)]
         if not expiring:
             return None
         result = publish(
@@ -188,6 +200,24 @@ class ServerState:
         self.remember(result)
         log.info("renewed %d manifest(s) as version %s", len(result.manifests), result.version)
         return result
+
+    def device_for_unknown_token(self, token_hash: str) -> str | None:
+        """A token not in memory: a device enrolled by another process (``content-server
+        add-device``) a moment ago, before the next reload? Then read everything again (its
+        token and manifest) and answer its id; None for a token nobody holds."""
+        device_id = self.store.device_for_token(token_hash)
+        if device_id is not None:
+            self.reload()
+            log.info("device %s enrolled by another process: serving it now", device_id)
+        return device_id
+
+    def prune_events(self, now: datetime) -> int:
+        """Delete records received more than ``event_retention_days`` before ``now``."""
+        before = format_time(now - timedelta(days=self.settings.event_retention_days))
+        removed = self.store.prune_events(before)
+        if removed:
+            log.info("deleted %d record(s) received before %s", removed, before)
+        return removed
 
 
 def _ids(keys: list[SigningKey]) -> str:

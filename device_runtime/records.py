@@ -9,7 +9,9 @@ is idempotent on ``id``, so a batch sent twice (answer lost) does no harm.
 
 A batch the server refuses as a whole (400, 422) is retried one record at a
 time; a record refused alone is moved to the ``rejected`` table: kept for an
-operator, never resent, never blocking the queue.
+operator, never resent, never blocking the queue. Any other failure, a 429 (the
+device is over its allowance at the server) included, keeps the records queued for
+the next flush.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import ManifestError
+from .errors import ManifestError, ScheduleError
 from .schedule import Schedule
 from .timefmt import parse_time
 
@@ -117,7 +117,10 @@ def parse_manifest(signed: Any) -> Manifest:
         where = f"playlist {pid}"
         _need(playlist, "priority", int, where)
         if playlist.get("schedule") is not None:
-            Schedule.from_dict(playlist["schedule"])
+            try:
+                Schedule.from_dict(playlist["schedule"])
+            except ScheduleError as e:
+                raise ManifestError(f"{where}: schedule: {e}") from e
         for i_index, item in enumerate(_need(playlist, "items", list, where)):
             _check_item(item, f"{where} item #{i_index}", assets)
     return Manifest(

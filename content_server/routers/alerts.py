@@ -37,7 +37,10 @@ class AlertText(BaseModel):
 class AlertIn(BaseModel):
     site_id: str = Field(max_length=64, description="Shown at this site and every site below.")
     severity: Literal["emergency", "warning", "info"] = "emergency"
-    texts: dict[str, AlertText] = Field(description="{language: {title, body}}, every language.")
+    texts: dict[str, AlertText] = Field(
+        max_length=16,
+        description="{language: {title, body}}: every language of the site, no other.",
+    )
     expires_at: AwareDatetime = Field(description="When screens stop showing it (≤ 7 days).")
 
 
@@ -79,8 +82,7 @@ def _send(request: Request, state: ServerState, alert: SignedAlert, user: str) -
     fleet: FleetLink | None = request.app.state.fleet
     if fleet is None or not fleet.connected:
         return False
-    fleet.publish_alert(alert.site_id, alert.envelope)
-    return True
+    return fleet.publish_alert(alert.site_id, alert.envelope)
 
 
 @router.post("", status_code=201, summary="Post an emergency alert for a site")

@@ -4,10 +4,17 @@ The manifest route is the hot path: ``async``, answered from memory with the
 precomputed envelope bytes; ``ETag`` is the version, so an unchanged manifest
 costs a ``304``. ``manifest_answer`` builds that answer for this route and for
 ``content_server.fastpath``, which sends it before FastAPI routes a valid poll.
+
+Records are bounded per device (a stolen device token cannot fill the disk): a
+record bigger than ``event_max_bytes`` is 413 (the device sets it aside), a batch
+past the device's allowance (``events_per_hour``, ``event_burst``) is 429 with
+``Retry-After`` (the device keeps it and sends it later).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,7 +23,7 @@ from fastapi import APIRouter, Header, Response
 from signage_core.timefmt import format_time
 
 from ..deps import CurrentUser, OwnDevice, State
-from ..errors import NotFoundError
+from ..errors import NotFoundError, PayloadTooLargeError, TooManyRequestsError
 from ..models import Device, descendants
 from ..schemas import DeviceOut, EventBatch, EventsAccepted
 from ..state import CachedManifest
@@ -81,13 +88,40 @@ async def get_manifest(
     return manifest_answer(cached, if_none_match).response()
 
 
-@router.post("/{device_id}/events", summary="Store proof-of-play and feedback records")
+@router.post(
+    "/{device_id}/events",
+    summary="Store proof-of-play and feedback records",
+    responses={
+        413: {
+            "description": "A record is bigger than the server takes (the device sets it aside)."
+        },
+        429: {
+            "description": "Over the device's allowance: keep the records, send after Retry-After."
+        },
+    },
+)
 def post_events(device_id: OwnDevice, batch: EventBatch, state: State) -> EventsAccepted:
     records = []
+    limit = state.settings.event_max_bytes
     for event in batch.events:
         body = event.model_dump(mode="json")
         body["id"] = str(event.id)
-        records.append({**body, "ts": format_time(event.ts)})
+        record = {**body, "ts": format_time(event.ts)}
+        size = len(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > limit:
+            raise PayloadTooLargeError(
+                f"record {record['id']} is {size} bytes; a record may have at most {limit} "
+                "(a feedback comment is at most 500 characters)"
+            )
+        records.append(record)
+    wait = state.event_limit.take(device_id, len(records), state.clock().timestamp())
+    if wait > 0:
+        raise TooManyRequestsError(
+            f"device {device_id} sent more records than the server takes for now "
+            f"({state.settings.events_per_hour:g} an hour); keep them and send them again "
+            "after Retry-After seconds",
+            retry_after=max(1, math.ceil(wait)),
+        )
     new, dup = state.store.add_events(device_id, records, format_time(state.clock()))
     return EventsAccepted(accepted=new, duplicates=dup)
 

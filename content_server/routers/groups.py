@@ -94,10 +94,13 @@ def list_groups(
 def create_group(
     body: GroupIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
 ) -> GroupOut:
-    group = _checked(body.id, body, state, scope)
+    scope.check_site(body.site_id)
     groups = GroupStore(state.store)
-    if groups.group(body.id) is not None:
-        raise ConflictError(f"a device group {body.id!r} exists already; choose another id")
+    held = groups.group(body.id)
+    scope.check_new_id(
+        body.id, "device group", None if held is None else held.site_id, held is not None
+    )
+    group = _checked(body.id, body, state, scope)
     groups.put_group(group, format_time(state.clock()))
     audit("create group", f"group {body.id}", {"site_id": body.site_id, "members": body.members})
     return _out(body.id, state)

@@ -19,7 +19,7 @@ from signage_core.timefmt import format_time
 
 from ..access import Audit, EditorUser, ScopedPage, UserScope, client_address
 from ..deps import State
-from ..drafts import check_language
+from ..drafts import check_asset, check_language
 from ..errors import ConflictError, InvalidInputError
 from ..fonts import coverage, describe
 from ..models import Page, descendants
@@ -43,8 +43,9 @@ def _check(body: PageIn, state: State, scope: UserScope) -> dict[str, Any]:
     fonts = coverage(state.settings.fonts_dir)
     for code, v in body.variants.items():
         check_language(code, f"page {body.id}")
-        if v.image is not None and state.store.asset(v.image) is None:
-            raise InvalidInputError(f"page {body.id}, {code}: image {v.image[:12]}… is not stored")
+        if v.image is not None:
+            asset_scope = None if scope.user.site_id is None else scope.ids
+            check_asset(v.image, "image", f"page {body.id}, {code}", state, asset_scope)
         missing = fonts.missing(v.title + v.body)
         if missing:
             chars = ", ".join(describe(c) for c in missing)
@@ -74,9 +75,12 @@ def list_pages(
 def create_page(
     body: PageIn, _: EditorUser, scope: UserScope, state: State, audit: Audit
 ) -> PageOut:
+    scope.check_site(body.site_id)
+    held = next((p for p in state.store.pages() if p.id == body.id), None)
+    scope.check_new_id(
+        body.id, "kiosk page", None if held is None else held.site_id, held is not None
+    )
     page = _check(body, state, scope)
-    if any(p.id == body.id for p in state.store.pages()):
-        raise ConflictError(f"a page {body.id!r} exists already; choose another id")
     state.store.put_page(page, format_time(state.clock()))
     audit("create page", f"page {body.id}", {"site_id": body.site_id})
     return _out(next(p for p in state.store.pages() if p.id == body.id))

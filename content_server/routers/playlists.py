@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Request
 from ..access import Audit, EditorUser, ScopedPlaylist, UserScope, client_address
 from ..deps import State
 from ..drafts import draft_from, publish_playlist, rollback, warnings_for
-from ..errors import ConflictError
 from ..models import Playlist, Site
 from ..schemas_admin import (
     PlaylistBody,
@@ -73,8 +72,10 @@ def create_playlist(
     body: PlaylistIn, user: EditorUser, scope: UserScope, state: State, audit: Audit
 ) -> PlaylistOut:
     scope.check_site(body.site_id)
-    if state.store.playlist(body.id) or state.store.draft(body.id):
-        raise ConflictError(f"a playlist {body.id!r} exists already; choose another id")
+    held = [p for p in (state.store.playlist(body.id), state.store.draft(body.id)) if p]
+    # a playlist moved between sites has two: the one outside the user's sites decides
+    owner = min((p.site_id for p in held), key=lambda s: s in scope.ids, default=None)
+    scope.check_new_id(body.id, "playlist", owner, bool(held))
     draft = draft_from(body.id, body, state, _asset_scope(scope))
     state.store.put_draft(draft, user.username)
     audit("create playlist", f"playlist {body.id}", {"site_id": body.site_id})

@@ -17,7 +17,7 @@ from signage_core.timefmt import format_time
 from ..access import AdminUser, Audit, UserScope, client_address
 from ..accounts import hash_password, verify_password
 from ..deps import CurrentUser, State
-from ..errors import ConflictError, InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NotFoundError
 from ..models import User
 from ..schemas_admin import PasswordChange, UserIn, UserOut
 
@@ -48,8 +48,10 @@ def create_user(
             raise InvalidInputError(f"give site_id: an {body.role} manages one site and below")
     else:
         scope.check_site(body.site_id)
-    if state.store.user(body.username) is not None:
-        raise ConflictError(f"user {body.username!r} exists already")
+    held = state.store.user(body.username)
+    scope.check_new_id(
+        body.username, "user", None if held is None else held.site_id, held is not None
+    )
     user = User(body.username, hash_password(body.password), body.role, body.site_id)
     state.store.add_user(user, format_time(state.clock()))
     audit("create user", f"user {body.username}", {"role": body.role, "site_id": body.site_id})

@@ -113,6 +113,11 @@ class AccountsSql:
 
     # --- users and their sign-in tokens ------------------------------------
 
+    def device_for_token(self, token_hash: str) -> str | None:
+        """The id of the device (not revoked) with this token hash, if any."""
+        r = self.db.one("SELECT id FROM devices WHERE token_hash = ? AND revoked = 0", [token_hash])
+        return None if r is None else str(r["id"])
+
     def user(self, username: str) -> User | None:
         r = self.db.one("SELECT * FROM users WHERE username = ?", [username])
         return None if r is None else _user(r)

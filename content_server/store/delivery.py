@@ -118,3 +118,7 @@ class DeliverySql:
             [*wanted, since, until],
         )
         return [PlayCount(**r) for r in rows]
+
+    def prune_events(self, received_before: str) -> int:
+        """Delete records the server received before the given time; how many."""
+        return self.db.write("DELETE FROM events WHERE received_at < ?", [received_before])

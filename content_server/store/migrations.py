@@ -222,6 +222,12 @@ def m201_fleet_health_alerts(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m302_events_received_at(db: Database) -> None:
+    """Records are pruned by when the server received them."""
+    db.execute("CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at)")
+
+
+@MIGRATIONS()
 def m305_relays(db: Database) -> None:
     """Gate relays: the MQTT account each relay's bridge uses on the city broker."""
     db.execute(

@@ -19,6 +19,7 @@ from content_server.keys import load_signing_key
 from content_server.publishing import publish
 from signage_core.errors import RefusedError
 from signage_core.signing import PublicKey
+from signage_core.timefmt import format_time
 from signage_core.trust import TrustContext, accept_manifest
 
 URL = "/api/v1/devices/{}/manifest"
@@ -207,3 +208,31 @@ def test_manifests_are_renewed_before_they_expire(server: Server) -> None:
     accept_manifest(
         r.json(), TrustContext("adot-hall-1", trusted(server), version, NOW + timedelta(days=40))
     )
+
+
+def test_renewal_follows_each_sites_own_manifest_lifetime(server: Server) -> None:
+    """A.Đớt's manifests last 4 days, Hồng Vân's 90 (the server's default: 30): each is
+    renewed at half its own lifetime, not every hour nor too late."""
+    state = server.state
+    state.store.set_site_ttl("adot", 4)  # adot-hall inherits it
+    state.store.set_site_ttl("hongvan", 90)
+    devices = ["adot-hall-1", "hongvan-1"]
+    state.remember(
+        publish(state.store, state.keys, NOW, state.manifest_ttl, user="t", address="",
+                reason="site lifetimes", device_ids=devices)
+    )  # fmt: skip
+    expires = {d: state.manifests[d].expires_at for d in devices}
+    assert expires == {"adot-hall-1": format_time(NOW + timedelta(days=4)),
+                       "hongvan-1": format_time(NOW + timedelta(days=90))}  # fmt: skip
+
+    def renewed(at: timedelta) -> list[str]:
+        result = state.refresh_expiring(NOW + at)
+        return [] if result is None else sorted(m.device_id for m in result.manifests)
+
+    assert renewed(timedelta(hours=1)) == []  # a 4-day manifest is not re-signed hourly
+    assert renewed(timedelta(days=2, minutes=1)) == ["adot-hall-1"]
+    assert state.manifests["adot-hall-1"].expires_at == format_time(
+        NOW + timedelta(days=6, minutes=1)
+    )
+    assert renewed(timedelta(days=44)) == ["adot-hall-1"]  # long expired by now
+    assert renewed(timedelta(days=45, minutes=1)) == ["hongvan-1"]  # half of 90 days

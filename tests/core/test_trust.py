@@ -66,6 +66,24 @@ def test_signed_but_malformed_manifest_is_refused() -> None:
     assert refused(sign_envelope(doc, [KEY]), ctx()) == "malformed"
 
 
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"windows": [{"start": "25:00", "end": "26:00"}]},
+        {"weekdays": ["someday"]},
+        {"start_date": "2026-02-30"},
+        {"windows": "all day"},
+        "always",
+    ],
+)
+def test_a_signed_manifest_with_a_malformed_schedule_is_refused_as_malformed(
+    schedule: object,
+) -> None:
+    doc = signed_manifest(issued_at=T0)
+    doc["playlists"][0]["schedule"] = schedule
+    assert refused(sign_envelope(doc, [KEY]), ctx()) == "malformed"
+
+
 @pytest.mark.parametrize("junk", [None, [], "x", {"signed": {}}, {"signed": 1, "signatures": []}])
 def test_junk_is_refused_as_malformed(junk: object) -> None:
     assert refused(junk, ctx()) == "malformed"

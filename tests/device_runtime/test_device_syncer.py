@@ -216,6 +216,18 @@ def test_manifest_signed_by_an_unknown_key_is_refused(device: Device, server: Fa
     _assert_refused(device, good, "unknown_key")
 
 
+def test_a_signed_manifest_with_a_malformed_schedule_is_refused(
+    device: Device, server: FakeServer
+) -> None:
+    good = _good_then(device, server)
+    doc = make_signed(version=3)
+    doc["playlists"][0]["schedule"] = {"windows": [{"start": "07:00", "end": "31:00"}]}
+    server.publish(doc)
+
+    _assert_refused(device, good, "malformed")
+    assert "schedule" in (device.syncer.status.last_error or "")
+
+
 def test_garbage_instead_of_a_manifest_is_refused(device: Device, server: FakeServer) -> None:
     good = _good_then(device, server)
     server.body, server.etag = b"<html>captive portal</html>", None

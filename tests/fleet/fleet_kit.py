@@ -180,6 +180,7 @@ def start_fleet(root: Path) -> Fleet:
         port=port,
         reload_interval_s=0.2,
         heartbeat_interval_s=0.5,
+        heartbeats_per_minute=600,  # devices here beat every 0.5 s
     )
     now = datetime.now(UTC)
     initialise(settings, "admin", ADMIN_PASSWORD, now)
