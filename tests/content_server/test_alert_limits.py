@@ -64,5 +64,5 @@ def test_an_alert_too_big_to_publish_is_refused_with_what_to_do(server: Server) 
     half = {"title": full["title"], "body": full["body"][:600]}
     r = _post(server, editor, "hongvan", dict.fromkeys(every, half))
     assert r.status_code == 201, r.text
-    envelope = FleetStore(store).alerts()[0]["envelope"].encode()
+    envelope = FleetStore(store).alerts()[0].envelope.encode()
     assert len(envelope) <= MAX_ALERT_BYTES

@@ -119,7 +119,7 @@ def test_a_page_shows_only_an_image_of_the_editors_sites(server: Server) -> None
     r = page(hall_video)
     assert r.status_code == 422, r.text
     assert "not an image" in r.json()["detail"]
-    assert [p["id"] for p in server.state.store.pages()] == []
+    assert [p.id for p in server.state.store.pages()] == []
 
     r = page(gate_map)
     assert r.status_code == 201, r.text
@@ -128,4 +128,4 @@ def test_a_page_shows_only_an_image_of_the_editors_sites(server: Server) -> None
             "variants": {"vi": {"title": "Sơ đồ", "image": hongvan_photo}}}  # fmt: skip
     r = server.client.put("/api/v1/pages/adot-map", json=body, headers=editor)
     assert r.status_code == 422, r.text
-    assert server.state.store.pages()[0]["variants"]["vi"]["image"] == gate_map
+    assert server.state.store.pages()[0].variants["vi"]["image"] == gate_map
