@@ -75,7 +75,7 @@ def stored_hashes(settings: Settings) -> dict[str, str]:
     finally:
         store.close()
     if row is not None:
-        hashes[row["username"]] = row["password_hash"]
+        hashes[row.username] = row.password_hash
     return hashes
 
 
