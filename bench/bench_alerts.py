@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from device_runtime import Runtime
-from tests.fleet.fleet_kit import start_fleet, wait_until
+from tests.fleet.fleet_kit import start_fleet
+from tests.support.waiting import wait_until
 
 ALERTS = 50
 TEXTS = {

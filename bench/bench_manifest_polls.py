@@ -102,11 +102,10 @@ def _serve(argv: list[str], port: int) -> subprocess.Popen[bytes]:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "content_server"))
-    from content_server_kit import NOW, add_device, import_folder, write_content
-
     from content_server.datadir import initialise
     from content_server.settings import Settings
     from content_server.store import Store
+    from tests.server.content_server_kit import NOW, add_device, import_folder, write_content
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -1,6 +1,6 @@
 """The long kill loop (``make faults``): SIGKILL the device 300 times at random moments.
 
-The same checks as ``tests/device_runtime/test_kill_loop.py`` (50 kills there),
+The same checks as ``tests/device/test_kill_loop.py`` (50 kills there),
 with other seeds: after every kill the cache holds only files named by their
 hash, the last good manifest verifies, and the device plays within 3 s of
 start, also with the server unreachable.

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# The repository root goes first on sys.path: with plain `pytest` only tests/ would be
-# there, and tests/device_runtime/ (no __init__.py) would shadow the real package as a
-# namespace package whose __init__ never runs. `pythonpath = ["."]` in pytest's config
-# would do the same.
-ROOT = Path(__file__).resolve().parents[1]
-if sys.path[:1] != [str(ROOT)]:
-    sys.path.insert(0, str(ROOT))
-
-from content_server.broker import DeviceAccount  # noqa: E402
-from tests.support.mosquitto import Broker  # noqa: E402
+from content_server.broker import DeviceAccount
+from tests.support.mosquitto import Broker
 
 # A device account every broker started by the ``broker`` fixture knows.
 TEST_DEVICE = DeviceAccount(device_id="test-device", site_id="test-site", password="device-secret")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.content_server.content_server_kit import write_content
+from tests.server.content_server_kit import write_content
+from tests.support import waiting
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -51,13 +51,10 @@ def held_version(stack: Stack) -> int | None:
 
 
 def wait_until(check: Callable[[], Any], what: str, stack: Stack, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.2)
-    logs = "\n".join(f"--- {n}\n{stack.log(n)[-2000:]}" for n in ("server", DEVICE))
-    raise AssertionError(f"timed out waiting for {what}\n{logs}")
+    def logs() -> str:
+        return "\n".join(f"--- {n}\n{stack.log(n)[-2000:]}" for n in ("server", DEVICE))
+
+    return waiting.wait_until(check, timeout, what, step=0.2, logs=logs)
 
 
 def publish_notice(stack: Stack) -> int:

@@ -14,9 +14,8 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,11 @@ import pytest
 import requests
 
 from signage_core import topics
-from tests.support.mosquitto import MOSQUITTO, free_port, wait_port
+from tests.support.mosquitto import MOSQUITTO
 from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack
 from tests.support.uplink import SeenRequest, Uplink
+from tests.support.waiting import free_port, wait_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.live]
 
@@ -112,16 +112,6 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
         if relay.uplink is not None:
             relay.uplink.stop()
         shutil.rmtree(relay.dir, ignore_errors=True)
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def admin(stack: Stack) -> dict[str, str]:

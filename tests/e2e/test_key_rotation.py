@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 import requests
 
 from signage_core.signing import PublicKey
+from tests.support import waiting
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -112,14 +112,10 @@ def signers(envelope: dict[str, Any] | None) -> list[str]:
 
 
 def wait_until(check: Callable[[], T | None], timeout: float, what: str, stack: Stack) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    logs = "\n".join(f"--- {n}\n{stack.log(n)[-2000:]}" for n in ("server", ONLINE, OFFLINE))
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{logs}")
+    def logs() -> str:
+        return "\n".join(f"--- {n}\n{stack.log(n)[-2000:]}" for n in ("server", ONLINE, OFFLINE))
+
+    return waiting.wait_until(check, timeout, what, step=0.2, logs=logs)  # type: ignore[return-value]
 
 
 def caught_up(status: str) -> str:

@@ -10,8 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import requests
 
 from device_runtime import Runtime
 from device_runtime.settings import load_settings
-from tests.support.mosquitto import MOSQUITTO, wait_port
+from tests.support.mosquitto import MOSQUITTO
 from tests.support.pki import Pki
 from tests.support.stack import Stack, _cli
+from tests.support.waiting import wait_port, wait_until
 
 pytestmark = [
     pytest.mark.live,
@@ -31,16 +31,6 @@ pytestmark = [
 ]
 
 DEVICE = "adot-hall-1"
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from signage_core.trust import TrustContext, accept_manifest
 from signage_player.presenter import programme
 from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack, artifacts_dir
+from tests.support.waiting import wait_until
 from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.e2e
@@ -50,16 +51,6 @@ def device_config(stack: Stack) -> dict[str, object]:
 def start_headless_device(stack: Stack) -> None:
     config = stack.root / "devices" / f"{DEVICE}.toml"
     stack.start_device("device", [sys.executable, "-m", "device_runtime", "--config", str(config)])
-
-
-def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_device_syncs_reports_and_goes_offline_when_killed(stack: Stack) -> None:

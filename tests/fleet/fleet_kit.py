@@ -11,12 +11,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 import uvicorn
@@ -32,7 +30,8 @@ from content_server.publishing import publish
 from content_server.settings import Settings
 from content_server.store import Store
 from device_runtime.settings import DeviceSettings, settings_from_mapping
-from tests.support.mosquitto import Broker, free_port, wait_port
+from tests.support.mosquitto import Broker
+from tests.support.waiting import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "correct horse battery"
@@ -52,18 +51,6 @@ DEVICES = {
     "hongvan-1": "hongvan",
     "hongvan-9": "hongvan",
 }
-T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T], timeout: float, what: str, step: float = 0.02) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(step)
 
 
 @dataclass

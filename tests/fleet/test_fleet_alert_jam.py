@@ -23,7 +23,8 @@ import tests.support.mosquitto as mosquitto_support
 from content_server.broker import SERVER_USER
 from device_runtime import Runtime
 from signage_core import topics
-from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet, start_fleet, wait_until
+from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet, start_fleet
+from tests.support.waiting import wait_until
 
 BROKER_MAX = 8192
 LAO = "ດ່ານປິດ "  # 3 bytes a letter in UTF-8

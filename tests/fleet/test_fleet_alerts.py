@@ -20,7 +20,8 @@ from signage_core import topics
 from signage_core.alert import SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
-from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet, wait_until
+from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet
+from tests.support.waiting import wait_until
 
 DEVICE = "adot-hall-1"  # at adot-hall, below the gate adot, below hue
 TEXTS = {
@@ -80,9 +81,12 @@ def test_an_alert_for_the_gate_shows_on_a_hall_screen_within_two_seconds(
 
 def test_an_alert_of_another_gate_does_not_show(fleet: Fleet, device: Runtime) -> None:
     other = post_alert(fleet, "hongvan")
-    time.sleep(1.0)
+    # The positive signal: an alert for the device's own gate, sent after the other one.
+    own = post_alert(fleet, "adot-hall")
+    wait_until(lambda: own["id"] in shown(device), 5, "the own gate's alert")
     assert other["id"] not in shown(device)
-    fleet.api("POST", f"/alerts/{other['id']}/cancel")
+    for alert in (other, own):
+        fleet.api("DELETE", f"/alerts/{alert['id']}")
 
 
 def test_a_forged_or_unsigned_alert_is_ignored_and_reported(fleet: Fleet, device: Runtime) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 
 from signage_core import topics
-from tests.fleet.fleet_kit import Fleet, wait_until
+from tests.fleet.fleet_kit import Fleet
 from tests.fleet.test_fleet_health import beat, device_client, send
+from tests.support.waiting import wait_until
 
 FLOOD = 500
 

@@ -9,7 +9,7 @@ at a random offset, stall for a moment, send more bytes than declared, or send
 wrong bytes. ``rate`` limits the server's sending like a slow link. Event
 answers can be delayed or dropped after the batch was stored.
 
-Used by ``tests/device_runtime/test_faults.py``, the kill loops and ``bench``.
+Used by ``tests/device/test_faults.py``, the kill loops and ``bench``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ every kill it checks that:
   (every few rounds with the server unreachable).
 
 At the end the device runs undisturbed until its cache holds exactly the
-newest manifest's files. Used by ``tests/device_runtime/test_kill_loop.py`` and
+newest manifest's files. Used by ``tests/device/test_kill_loop.py`` and
 ``bench/faults_kill_loop.py``.
 """
 
@@ -35,7 +35,7 @@ from typing import IO, Any
 from device_runtime.cache import file_sha256
 from device_runtime.state import TrustState
 from tests.support.fault_server import DEVICE, TOKEN, Faults, FaultServer, sha
-from tests.support.mosquitto import free_port
+from tests.support.waiting import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAY_WITHIN_S = 3.0

@@ -16,7 +16,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
-from .mosquitto import free_port
+from tests.support.waiting import free_port
 
 _HEAD = re.compile(rb"(GET|POST|PUT|HEAD|DELETE) (\S+) HTTP/1\.[01]\r\n((?:[^\r\n]+\r\n)*)\r\n")
 

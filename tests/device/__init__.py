@@ -1,0 +1,1 @@
+"""Tests of the headless device runtime (device_runtime)."""

@@ -1,0 +1,1 @@
+"""Tests of the Kivy signage player (signage_player)."""

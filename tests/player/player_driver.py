@@ -1,0 +1,134 @@
+"""Runs the real player app with a fake runtime, in its own process (Kivy makes one window
+per process). Reads a scenario JSON, writes a report JSON, takes screenshots.
+
+Scenario keys:
+    manifest        signed dict, or null for no content
+    assets_dir      the fake cache folder (files named by sha256)
+    publish_after   seconds: start with no content and deliver the manifest from a
+                    worker thread after this long (as the runtime's sync worker does)
+    clock_start     ISO time the player's clock reads at start (it then runs at real speed)
+    captures        [{"item": id or null for the empty state, "language": code, "path": png,
+                      "delay": seconds after the card appears}]
+    exit_after      seconds: stop the app (a safety net)
+    report          where to write {"cards": [...], "plays": [...], "captured": {...}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+from kivy.config import Config
+
+Config.set("graphics", "fullscreen", "0")
+Config.set("graphics", "width", "1280")
+Config.set("graphics", "height", "720")
+
+from kivy.clock import Clock  # noqa: E402
+
+from signage_core.manifest import parse_manifest  # noqa: E402
+from signage_player.app import PlayerApp, save_screenshot  # noqa: E402
+from signage_player.presenter import Card  # noqa: E402
+from signage_player.richtext import RichText  # noqa: E402
+from tests.player.player_fakes import FakeContent, FakeRuntime  # noqa: E402
+
+
+def text_widgets(root: Any) -> list[dict[str, Any]]:
+    """Every RichText on screen with its layout, so the test can check wrapping and fit."""
+    out = []
+    for w in root.walk():
+        if isinstance(w, RichText) and w.text and w.opacity > 0:
+            out.append(
+                {
+                    "text": w.text,
+                    "lines": list(w.lines),
+                    "width": w.width,
+                    "height": w.height,
+                    "content_width": w.content_width,
+                    "content_height": w.content_height,
+                    "font_size": w.font_size,
+                    "used_font_size": w.used_font_size,
+                    "fit": w.fit,
+                    "wrap": w.wrap,
+                }
+            )
+    return out
+
+
+def main(scenario_path: str) -> int:
+    scenario = json.loads(Path(scenario_path).read_text(encoding="utf-8"))
+    assets_dir = Path(scenario.get("assets_dir") or ".")
+    content = None
+    if scenario.get("manifest") is not None:
+        content = FakeContent(parse_manifest(scenario["manifest"]), assets_dir)
+    publish_after = scenario.get("publish_after")
+    runtime = FakeRuntime(current=None if publish_after is not None else content)
+
+    t0 = time.monotonic()
+    clock_start = scenario.get("clock_start")
+    if clock_start:
+        start = datetime.fromisoformat(clock_start)
+
+        def now() -> datetime:
+            return (start + (datetime.now(UTC) - real_start)).astimezone(UTC)
+
+        real_start = datetime.now(UTC)
+    else:
+
+        def now() -> datetime:
+            return datetime.now(UTC)
+
+    app = PlayerApp(runtime, now=now, exit_after=scenario.get("exit_after", 30))
+    cards: list[dict[str, Any]] = []
+    captured: dict[str, Any] = {}
+    pending = list(scenario.get("captures", []))
+
+    def capture(want: dict[str, Any], _dt: float) -> None:
+        path = save_screenshot(want["path"])
+        assert app.view is not None
+        captured[want["path"]] = {"texts": text_widgets(app.view), "file": str(path)}
+        if not pending and not scenario.get("run_to_exit"):
+            Clock.schedule_once(lambda _dt: app.stop(), 0.1)
+
+    def on_card(_app: Any, card: Card | None) -> None:
+        item = card.item_id if card else None
+        lang = card.language if card else None
+        cards.append(
+            {
+                "t": round(time.monotonic() - t0, 3),
+                "now": now().isoformat(),
+                "playlist": card.playlist_id if card else None,
+                "item": item,
+                "language": lang,
+            }
+        )
+        for want in list(pending):
+            if want.get("item") == item and want.get("language") == lang:
+                pending.remove(want)
+                Clock.schedule_once(lambda dt, w=want: capture(w, dt), want.get("delay", 0.7))
+
+    app.bind(on_card=on_card)
+    if publish_after is not None and content is not None:
+        runtime.publish_later(content, publish_after)
+    app.run()
+
+    report = {
+        "cards": cards,
+        "plays": [{**p, "started_at": p["started_at"].isoformat()} for p in runtime.plays],
+        "now_playing": runtime.now_playing,
+        "captured": captured,
+        "missed_captures": pending,
+    }
+    Path(scenario["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
