@@ -386,7 +386,7 @@ class FileRules:
 
     def sources(self, d: dict[str, Y]) -> bool:
         """``sources: [decree-134-2016-art6]``: ids of docs/content.md's Sources, checked
-        for shape only (tests/content_server/test_content_sources.py checks they are listed)
+        for shape only (tests/server/test_content_sources.py checks they are listed)
         and not stored: the screens show the text, the docs keep the sources."""
         if "sources" not in d:
             return True
