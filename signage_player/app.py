@@ -207,8 +207,11 @@ class PlayerApp(App):
 
     def on_stop(self) -> None:
         self._stopping = True
+        streams = [x.stream for x in (self._showing, self._prepared) if x and x.stream]
         self._finish_card()
         self._drop_prepared()
+        for stream in streams:  # a decoder killed mid-call at exit aborts the process
+            stream.join(timeout=2)
         for timer in (
             self._card_timer,
             self._schedule_timer,

@@ -1,9 +1,10 @@
 """Filming an X display with ``ffmpeg -f x11grab``: what a camera in front of the screen sees.
 
-``Film`` records the whole screen, scaled to ``SCALE`` and in gray (cheap enough on
-two busy cores), to a raw file while a player runs; ``frames()`` then reads it back
-as an array of pictures. ``blank(picture)`` is the definition the seamless tests
-use: a picture whose pixels are nearly all one colour (the background, or black).
+``Film`` records the top-left ``size`` of the screen (where the player's window is),
+scaled by ``scale`` and in gray (cheap enough on two busy cores), to a raw file
+while a player runs; ``frames()`` then reads it back as an array of pictures.
+``blank(picture)`` is the definition the seamless tests use: a picture whose
+pixels are nearly all one colour (the background, or black).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from types import TracebackType
 import numpy as np
 import numpy.typing as npt
 
-SCALE = 0.5
 Gray = npt.NDArray[np.uint8]
 # A picture is blank when this share of its pixels is within TOLERANCE of one value.
 BLANK_SHARE = 0.995
@@ -26,11 +26,18 @@ TOLERANCE = 8
 
 class Film:
     def __init__(
-        self, display: str, path: Path, *, fps: int, size: tuple[int, int] = (1280, 720)
+        self,
+        display: str,
+        path: Path,
+        *,
+        fps: int,
+        size: tuple[int, int] = (1280, 720),
+        scale: float = 0.5,
     ) -> None:
         self.path = path
         self.fps = fps
-        self.width, self.height = int(size[0] * SCALE), int(size[1] * SCALE)
+        self.scale = scale
+        self.width, self.height = int(size[0] * scale), int(size[1] * scale)
         ffmpeg = shutil.which("ffmpeg")
         assert ffmpeg, "ffmpeg is not installed (Debian package ffmpeg)"
         self._cmd = [

@@ -10,6 +10,7 @@ Scenario keys:
     captures        [{"item": id or null for the empty state, "language": code, "path": png,
                       "delay": seconds after the card appears, "nth": which showing
                       of that card, 1 by default}]
+    window          [width, height] of the window (1280×720 by default)
     exit_after      seconds: stop the app (a safety net)
     exit_after_cards  stop the app once this many cards have been shown
     report          where to write {"cards": [...], "plays": [...], "captured": {...},
@@ -32,9 +33,17 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from kivy.config import Config
 
+# The window's size: 1280×720 unless the scenario says otherwise ("window": [w, h]).
+_WINDOW = (1280, 720)
+if len(sys.argv) > 1:
+    _scenario = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    _WINDOW = tuple(_scenario.get("window", _WINDOW))
 Config.set("graphics", "fullscreen", "0")
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "720")
+Config.set("graphics", "position", "custom")  # top left, where the tests film
+Config.set("graphics", "left", "0")
+Config.set("graphics", "top", "0")
+Config.set("graphics", "width", str(_WINDOW[0]))
+Config.set("graphics", "height", str(_WINDOW[1]))
 
 from kivy.clock import Clock  # noqa: E402
 from player_fakes import FakeContent, FakeRuntime  # noqa: E402

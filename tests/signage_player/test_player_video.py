@@ -8,6 +8,7 @@ which frame of the file was on screen. A few filmed pictures and screenshots lan
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from film import SCALE, Film, blank, card_area
+from film import Film, blank, card_area
 from player_fakes import LAO_PARAGRAPH, VI_BODY, image_item, playlist, signed_dict, store_asset
 from player_fakes import text_item as make_text_item
 from test_player_display import ARTIFACTS, check_layout, drawn_fraction, map_png, run_player
@@ -156,8 +157,8 @@ def test_text_video_image_switches_never_show_a_blank_frame(
     assert 1500 <= clip["duration_ms"] <= 4000, clip  # 50 frames at 25 fps: 2 s
 
 
-def shown_indices(frames: np.ndarray, rect: list[int]) -> list[int]:
-    x, y, w, h = (int(round(v * SCALE)) for v in rect)
+def shown_indices(frames: np.ndarray, rect: list[int], scale: float) -> list[int]:
+    x, y, w, h = (round(v * scale) for v in rect)
     # A margin inside the picture: its edges are blurred by the film's scaling.
     return [read_index(f[y + 2 : y + h - 2, x + 2 : x + w - 2]) for f in frames]
 
@@ -170,7 +171,11 @@ def test_a_video_shows_its_frames_at_the_files_rate(
     display: Display, tmp_path: Path, codec: str, name: str, media_type: str
 ) -> None:
     """A 25 fps clip (100 frames, 4 s) filmed at 50 fps: at least 80 % of its frames are
-    seen on screen, and it takes its own time (dropped frames, never slower)."""
+    seen on screen, and it takes its own time (dropped frames, never slower).
+
+    The window is small (480×270): Xvfb draws with the CPU (llvmpipe), and on two busy
+    cores a 1280×720 window redraws at about 10 frames a second whatever the player
+    does; ``make bench`` measures the 720p case."""
     fps, count = 25, 100
     cache = tmp_path / "cache"
     sha, meta = store_clip(cache, tmp_path, name, media_type, fps=fps, frames=count, codec=codec)
@@ -179,13 +184,15 @@ def test_a_video_shows_its_frames_at_the_files_rate(
         video_item("clip", sha, {"vi": "Hướng dẫn"}),
     ]
     signed = signed_dict([playlist("p", items, fallback=True)], assets={sha: meta})
-    with Film(display.name, tmp_path / "film.gray", fps=50) as film:
+    window = (480, 270)
+    with Film(display.name, tmp_path / "film.gray", fps=50, size=window, scale=1) as film:
         report = run_player(
             display,
             tmp_path,
             {
                 "manifest": signed,
                 "assets_dir": str(cache),
+                "window": list(window),
                 "exit_after_cards": 3,  # before, clip, before again
                 "exit_after": 40,
             },
@@ -202,16 +209,15 @@ def test_a_video_shows_its_frames_at_the_files_rate(
     assert video["shown"] >= 0.8 * count, video  # frames uploaded to the texture
 
     frames = film.frames()
-    indices = shown_indices(frames, video["rect"])
+    indices = shown_indices(frames, video["rect"], film.scale)
     seen = {i for i in indices if i < count}
+    save_film_frames(frames, list(range(0, len(frames), max(1, len(frames) // 6))), f"film-{codec}")
     ratio = len(seen) / count
     print(f"{codec}: {len(seen)} distinct frames of {count} filmed; ratio {ratio:.2f}; {video}")
     assert ratio >= 0.8, f"only {len(seen)} of {count} frames were seen on screen"
     # Frames are shown in order: the film never goes back to an earlier frame.
     in_clip = [i for i in indices if i < count]
-    assert sum(1 for a, b in zip(in_clip, in_clip[1:], strict=False) if b < a) <= 2
-    first = next(k for k, i in enumerate(indices) if i < count)
-    save_film_frames(frames, [first, first + 50, first + 100], f"film-{codec}")
+    assert sum(1 for a, b in itertools.pairwise(in_clip) if b < a) <= 2
 
 
 def test_broken_videos_are_skipped_reported_and_the_loop_goes_on(
@@ -221,7 +227,8 @@ def test_broken_videos_are_skipped_reported_and_the_loop_goes_on(
     shown, the cut one is left where it breaks; each is reported, none is counted as
     played, and the screen is never blank."""
     cache = tmp_path / "cache"
-    garbage, garbage_meta = store_asset(cache, b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000, "video/mp4")
+    not_video = b"\x00\x00\x00\x18ftypmp42" + b"x" * 4000  # an MP4 header, then junk
+    garbage, garbage_meta = store_asset(cache, not_video, "video/mp4")
     empty, empty_meta = store_asset(cache, b"", "video/mp4")
     whole = make_clip(tmp_path / "whole.mp4", fps=25, frames=75, codec="h264-faststart")
     data = whole.read_bytes()
