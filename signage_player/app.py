@@ -14,7 +14,8 @@ A video card has no card timer: it ends when its file does. Its frames come from
 ``video.VideoStream`` worker thread through one lock-protected slot, read by a
 Clock interval on the main thread (every Kivy frame while a video plays). A video
 that does not open, or stops decoding before its end, is skipped and reported
-(``problems``, and the log); only a video played to its end is recorded.
+(``problems``, the log, and a count in the status corner until new content comes);
+only a video played to its end is recorded.
 
 Seamless switching: as soon as a card is on screen the next one is prepared (its
 widget built and laid out, an image loaded, a video's first frame decoded); when a
@@ -423,6 +424,7 @@ class PlayerApp(App):
         if card.asset is not None:
             self._broken.add(card.asset)
         self.report_problem(stream.error or f"video {stream.label}: {why}; skipped")
+        self._update_status()
 
     def _show(self, prepared: _Prepared) -> None:
         assert self.view is not None
@@ -515,5 +517,6 @@ class PlayerApp(App):
                 content.manifest.version if content is not None else None,
                 offline=offline,
                 expired=bool(getattr(content, "expired", False)),
+                videos_skipped=len(self._broken),
             )
         )

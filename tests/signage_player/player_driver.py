@@ -162,6 +162,7 @@ def main(scenario_path: str) -> int:
         "captured": captured,
         "missed_captures": pending,
         "problems": list(app.problems),
+        "status": app.view.status.text if app.view is not None else None,
         "videos": [
             {
                 **entry,

@@ -200,3 +200,5 @@ def test_the_status_corner_names_the_version_and_the_flags_a_technician_acts_on(
     line = strings.status_line(12, offline=True, expired=True)
     assert line.startswith("v12") and "offline" in line and "expired" in line
     assert "no content" in strings.status_line(None, offline=False, expired=False)
+    skipped = strings.status_line(12, offline=False, expired=False, videos_skipped=2)
+    assert skipped == "v12  ·  2 video bị bỏ qua · 2 video(s) skipped"

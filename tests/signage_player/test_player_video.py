@@ -271,6 +271,7 @@ def test_broken_videos_are_skipped_reported_and_the_loop_goes_on(
     for item in ("garbage", "empty", "cut"):
         assert any(f"p/{item} (vi)" in p and "skipped" in p for p in problems), (item, problems)
     assert "cut short" in next(p for p in problems if "p/cut" in p)
+    assert "3 video(s) skipped" in report["status"]  # the technician's corner says so
     played = [p["item_id"] for p in report["plays"]]
     assert "cut" not in played and "garbage" not in played and "empty" not in played
     assert played[:3] == ["welcome", "welcome", "after"]
