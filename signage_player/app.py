@@ -336,7 +336,9 @@ class PlayerApp(App):
         stream = None
         if card.kind == "video" and path is not None:
             label = f"{card.playlist_id}/{card.item_id} ({card.language})"
-            stream = VideoStream(path, label)
+            from kivy.core.window import Window  # the window exists once the app runs
+
+            stream = VideoStream(path, label, max_size=(int(Window.width), int(Window.height)))
         return _Prepared(card, self.content.manifest.version, widget, stream, time.monotonic())
 
     def _drop_prepared(self) -> None:

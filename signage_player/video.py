@@ -59,10 +59,18 @@ class VideoStream:
     """Decodes ``path`` on a worker thread; the main thread calls ``start``, ``take``, ``close``."""
 
     def __init__(
-        self, path: Path, label: str, *, clock: Callable[[], float] = time.monotonic
+        self,
+        path: Path,
+        label: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_size: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
         self.label = label  # for messages: "playlist/item (lang)"
+        # Frames larger than this (the screen) are shrunk on the worker, so a 4K file on
+        # a 1080p screen never makes the main thread upload 4K textures.
+        self.max_size = max_size
         self._clock = clock
         self._lock = threading.Lock()
         self._go = threading.Event()
@@ -167,7 +175,7 @@ class VideoStream:
                 return
             self.decoded = 1
             self.size = (int(first.shape[1]), int(first.shape[0]))
-            self._publish(_rgb(first), 0)
+            self._publish(self._rgb(first), 0)
             self._set("ready")
             self._go.wait()
             if not self._stop.is_set():
@@ -177,6 +185,9 @@ class VideoStream:
         finally:
             if cap is not None:
                 cap.release()
+
+    def _rgb(self, frame: npt.NDArray[Any]) -> Frame:
+        return _rgb(_fit(frame, self.max_size))
 
     def _play(self, cap: cv2.VideoCapture) -> None:
         index = 1
@@ -192,7 +203,7 @@ class VideoStream:
             if not ok or frame is None:
                 break
             self.decoded += 1
-            rgb = _rgb(frame)
+            rgb = self._rgb(frame)
             wait = pace(index, self._clock() - self._t0, self.fps).wait_s
             if wait > 0 and self._stop.wait(wait):
                 return
@@ -209,6 +220,17 @@ class VideoStream:
             self._fail(f"decoding stopped at frame {index} of {self.frame_count} (file cut short?)")
         else:
             self._set("ended")
+
+
+def _fit(frame: npt.NDArray[Any], max_size: tuple[int, int] | None) -> npt.NDArray[Any]:
+    if max_size is None:
+        return frame
+    height, width = frame.shape[:2]
+    scale = min(max_size[0] / width, max_size[1] / height)
+    if scale >= 1:
+        return frame
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 def _rgb(frame: npt.NDArray[Any]) -> Frame:

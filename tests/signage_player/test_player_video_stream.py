@@ -106,3 +106,13 @@ def test_closing_before_the_start_ends_the_worker(tmp_path: Path) -> None:
     stream.close()
     stream.join(timeout=5)
     assert not stream._thread.is_alive()
+
+
+def test_frames_larger_than_the_screen_are_shrunk_on_the_worker(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "big.mp4", fps=25, frames=5, size=(640, 360))
+    stream = VideoStream(clip, "p/big (vi)", max_size=(320, 240))
+    taken, _took = play(stream)
+    assert stream.size == (640, 360)  # the file's own size
+    frames = [p.frame for p in taken if p.frame is not None]
+    assert all(f.shape == (180, 320, 3) for f in frames)
+    assert read_index(frames[-1][:, :, ::-1]) == 4
