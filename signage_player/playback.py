@@ -72,14 +72,14 @@ class VideoCard(BoxLayout):
         self._texture: Texture | None = None
 
     def set_frame(self, frame: Frame) -> None:
-        """Upload one RGB frame (main thread); the texture is made at the first frame's size."""
+        """Upload one RGBA frame (main thread); the texture is made at the first frame's size."""
         height, width = int(frame.shape[0]), int(frame.shape[1])
         texture = self._texture
         if texture is None or tuple(texture.size) != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="rgb", bufferfmt="ubyte")
+            texture = Texture.create(size=(width, height), colorfmt="rgba", bufferfmt="ubyte")
             texture.flip_vertical()  # OpenCV rows run top to bottom, OpenGL's bottom to top
             self._texture = texture
-        texture.blit_buffer(frame.reshape(-1), colorfmt="rgb", bufferfmt="ubyte")
+        texture.blit_buffer(frame.reshape(-1), colorfmt="rgba", bufferfmt="ubyte")
         if self.picture.texture is not texture:
             self.picture.texture = texture
         self.picture.canvas.ask_update()

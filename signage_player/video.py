@@ -9,7 +9,7 @@ a frame is shown at its time, frames already overdue are dropped, playback never
 slows down.
 
 What crosses threads is one lock-protected slot: the latest decoded frame (RGB,
-numpy) and the stream's state. The main thread reads it from a Clock interval
+numpy, RGBA) and the stream's state. The main thread reads it from a Clock interval
 (``take()``) and uploads the frame into a Kivy texture (``playback.VideoCard``);
 the worker never touches Kivy.
 
@@ -175,7 +175,7 @@ class VideoStream:
                 return
             self.decoded = 1
             self.size = (int(first.shape[1]), int(first.shape[0]))
-            self._publish(self._rgb(first), 0)
+            self._publish(self._rgba(first), 0)
             self._set("ready")
             self._go.wait()
             if not self._stop.is_set():
@@ -186,8 +186,8 @@ class VideoStream:
             if cap is not None:
                 cap.release()
 
-    def _rgb(self, frame: npt.NDArray[Any]) -> Frame:
-        return _rgb(_fit(frame, self.max_size))
+    def _rgba(self, frame: npt.NDArray[Any]) -> Frame:
+        return _rgba(_fit(frame, self.max_size))
 
     def _play(self, cap: cv2.VideoCapture) -> None:
         index = 1
@@ -203,11 +203,11 @@ class VideoStream:
             if not ok or frame is None:
                 break
             self.decoded += 1
-            rgb = self._rgb(frame)
+            rgba = self._rgba(frame)
             wait = pace(index, self._clock() - self._t0, self.fps).wait_s
             if wait > 0 and self._stop.wait(wait):
                 return
-            self._publish(rgb, index)
+            self._publish(rgba, index)
             index += 1
         if self._stop.is_set():
             return
@@ -233,7 +233,9 @@ def _fit(frame: npt.NDArray[Any], max_size: tuple[int, int] | None) -> npt.NDArr
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def _rgb(frame: npt.NDArray[Any]) -> Frame:
+def _rgba(frame: npt.NDArray[Any]) -> Frame:
+    # Four bytes a pixel: the GPU's (and llvmpipe's) own layout, uploaded without a
+    # conversion on the main thread (RGB took four times as long under Xvfb).
     if frame.ndim == 2:
-        return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB))
-    return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_GRAY2RGBA))
+    return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGBA))

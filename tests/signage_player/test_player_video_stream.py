@@ -7,12 +7,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from video_clips import make_clip, read_index
 
 from signage_player.video import Picked, VideoStream
 
 pytestmark = pytest.mark.live  # ffmpeg subprocesses and real waits
+
+
+def rgb_to_bgr(frame: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(frame[:, :, 2::-1])  # RGBA → BGR
 
 
 def wait_for(stream: VideoStream, states: tuple[str, ...], timeout: float = 10) -> str:
@@ -47,7 +52,7 @@ def test_a_clip_plays_its_frames_in_order_in_its_own_time(tmp_path: Path) -> Non
     assert stream.state == "ended" and stream.error is None
     assert stream.fps == 25 and stream.frame_count == 50 and stream.size == (320, 180)
     assert 1.9 <= took <= 3.0, took  # 50 frames at 25 fps: 2 s
-    shown = [read_index(p.frame[:, :, ::-1]) for p in taken if p.frame is not None]
+    shown = [read_index(rgb_to_bgr(p.frame)) for p in taken if p.frame is not None]
     assert shown[0] == 0 and shown == sorted(shown) and shown[-1] == 49
     assert stream.decoded + stream.dropped == 50
     assert len(shown) >= 40  # a main thread polling every 4 ms misses few
@@ -70,7 +75,7 @@ def test_a_late_decoder_drops_frames_and_never_slows_down(tmp_path: Path) -> Non
     assert stream.state == "ended"
     assert stream.dropped >= 20, (stream.dropped, stream.decoded)
     assert took <= 1.7, took  # the second half only, not the whole 2 s
-    shown = [read_index(p.frame[:, :, ::-1]) for p in taken if p.frame is not None]
+    shown = [read_index(rgb_to_bgr(p.frame)) for p in taken if p.frame is not None]
     assert shown[0] == 0 and min(shown[1:]) >= 20
 
 
@@ -114,5 +119,5 @@ def test_frames_larger_than_the_screen_are_shrunk_on_the_worker(tmp_path: Path) 
     taken, _took = play(stream)
     assert stream.size == (640, 360)  # the file's own size
     frames = [p.frame for p in taken if p.frame is not None]
-    assert all(f.shape == (180, 320, 3) for f in frames)
-    assert read_index(frames[-1][:, :, ::-1]) == 4
+    assert all(f.shape == (180, 320, 4) for f in frames)
+    assert read_index(rgb_to_bgr(frames[-1])) == 4
