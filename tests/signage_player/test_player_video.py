@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +280,38 @@ def test_broken_videos_are_skipped_reported_and_the_loop_goes_on(
     blanks, first, last = blank_frames(film.frames())
     assert (last - first) / film.fps > 5
     assert not blanks, f"{len(blanks)} blank pictures, e.g. film frames {blanks[:10]}"
+
+
+def test_a_video_cut_short_by_the_schedule_is_not_counted_as_played(
+    display: Display, tmp_path: Path
+) -> None:
+    """At 07:00 the morning playlist takes over in the middle of a 6 s video: the video
+    gives way at once and leaves no proof of play; the text that follows does."""
+    cache = tmp_path / "cache"
+    sha, meta = store_clip(cache, tmp_path, "long.mp4", "video/mp4", fps=25, frames=150)
+    fallback = playlist("fallback", [video_item("clip", sha, {"vi": "Hướng dẫn"})], fallback=True)
+    morning = playlist(
+        "morning",
+        [make_text_item("open", {"vi": {"title": "Cửa khẩu đã mở"}}, duration_s=1)],
+        priority=10,
+        schedule={"windows": [{"start": "07:00", "end": "17:00"}]},
+    )
+    start = datetime.fromisoformat("2026-11-26T06:59:57+07:00")
+    report = run_player(
+        display,
+        tmp_path,
+        {
+            "manifest": signed_dict([fallback, morning], assets={sha: meta}),
+            "assets_dir": str(cache),
+            "clock_start": start.isoformat(),
+            "window": [480, 270],
+            "exit_after_cards": 3,  # clip, open, open again
+            "exit_after": 40,
+        },
+    )
+    cards = report["cards"]
+    assert [c["item"] for c in cards] == ["clip", "open", "open"]
+    assert cards[1]["t"] - cards[0]["t"] < 5, "the video was not cut at 07:00"
+    assert report["videos"][0]["state"] == "playing"  # cut, not ended
+    played = [p["item_id"] for p in report["plays"]]
+    assert "clip" not in played and played[:1] == ["open"]
