@@ -10,6 +10,18 @@ Everything here runs on the Kivy main thread. Three timers, each one
 
 and one interval that refreshes the status corner while nothing else changes.
 
+A video card has no card timer: it ends when its file does. Its frames come from a
+``video.VideoStream`` worker thread through one lock-protected slot, read by a
+Clock interval on the main thread (every Kivy frame while a video plays). A video
+that does not open, or stops decoding before its end, is skipped and reported
+(``problems``, the log, and a count in the status corner until new content comes);
+only a video played to its end is recorded.
+
+Seamless switching: as soon as a card is on screen the next one is prepared (its
+widget built and laid out, an image loaded, a video's first frame decoded); when a
+video's first frame is not decoded yet, the card before it stays on screen until it
+is, so a switch never shows an empty or black card.
+
 New content arrives from the runtime's worker thread; the listener only hands
 it to the main thread with ``Clock.schedule_once``. When a card leaves the
 screen its play is recorded through the runtime (``record_play``), with the
@@ -23,6 +35,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,10 +54,19 @@ from .alert_overlay import AlertOverlay
 from .alert_overlay import load_kv as load_alert_kv
 from .playback import PlaybackView, load_kv
 from .presenter import Card, Presenter
+from .video import VideoStream
 
 log = logging.getLogger(__name__)
 # When every scheduled card waits for an asset still downloading, look again this often.
 RETRY_UNPLAYABLE_S = 10.0
+# A video whose first frame is not decoded after this long is skipped; one that makes
+# no progress for this long while playing is treated as broken.
+VIDEO_OPEN_TIMEOUT_S = 10.0
+VIDEO_STALL_S = 10.0
+# While waiting for a video's first frame, look this often.
+VIDEO_POLL_S = 0.02
+# The newest problems kept for reports (a video skipped, ...).
+MAX_PROBLEMS = 20
 # The status corner (offline, expired) is also refreshed between cards this often.
 STATUS_REFRESH_S = 15.0
 
@@ -89,6 +111,18 @@ class _Showing:
     card: Card
     started_at: datetime
     manifest_version: int
+    stream: VideoStream | None = None
+
+
+@dataclass
+class _Prepared:
+    """A card made ready ahead of its turn: its widget, and for a video its decoder."""
+
+    card: Card
+    manifest_version: int
+    widget: Any
+    stream: VideoStream | None
+    since: float  # time.monotonic() when preparation began
 
 
 def save_screenshot(path: str | os.PathLike[str]) -> Path:
@@ -139,6 +173,11 @@ class PlayerApp(App):
         self._shots_taken = 0
         self._exit_after = exit_after
         self._stopping = False
+        self._prepared: _Prepared | None = None
+        self._waiting: ClockEvent | None = None  # polls a video's first frame
+        self._video_tick: ClockEvent | None = None
+        self._broken: set[str] = set()  # video assets that failed, until new content
+        self.problems: list[str] = []
 
     # -- Kivy lifecycle ------------------------------------------------------
 
@@ -169,12 +208,18 @@ class PlayerApp(App):
 
     def on_stop(self) -> None:
         self._stopping = True
+        streams = [x.stream for x in (self._showing, self._prepared) if x and x.stream]
         self._finish_card()
+        self._drop_prepared()
+        for stream in streams:  # a decoder killed mid-call at exit aborts the process
+            stream.join(timeout=2)
         for timer in (
             self._card_timer,
             self._schedule_timer,
             self._status_timer,
             self._alert_timer,
+            self._waiting,
+            self._video_tick,
         ):
             if timer is not None:
                 timer.cancel()
@@ -195,12 +240,15 @@ class PlayerApp(App):
     def apply_content(self, content: Any) -> None:
         """Take new content (main thread): replan, and cut the card on screen if it is gone."""
         self.content = content
+        self._broken.clear()  # new content: give every video another chance
+        self._drop_prepared()
         manifest = content.manifest if content is not None else None
         replace = self.presenter.update(manifest, self.now())
         self._arm_schedule_timer()
         if replace:
             self.next_card()
         else:
+            self._prepare_next()
             self._update_status()
 
     def _arm_schedule_timer(self) -> None:
@@ -260,12 +308,14 @@ class PlayerApp(App):
     # -- cards ---------------------------------------------------------------
 
     def _playable(self, card: Card) -> bool:
-        if card.kind != "image":
+        if card.kind not in ("image", "video"):
             return True
-        path = self._image_path(card)
+        if card.kind == "video" and card.asset in self._broken:
+            return False
+        path = self._asset_path(card)
         return path is not None and path.is_file()
 
-    def _image_path(self, card: Card) -> Path | None:
+    def _asset_path(self, card: Card) -> Path | None:
         if card.asset is None or self.content is None:
             return None
         try:
@@ -273,38 +323,176 @@ class PlayerApp(App):
         except (KeyError, ValueError, OSError):
             return None
 
+    def report_problem(self, message: str) -> None:
+        """A problem an operator should hear of (a video skipped): logged and kept."""
+        log.error("%s", message)
+        self.problems.append(message)
+        del self.problems[:-MAX_PROBLEMS]
+
+    def _prepare(self, card: Card) -> _Prepared:
+        assert self.view is not None
+        path = self._asset_path(card)
+        widget = self.view.build_card(card, path)
+        stream = None
+        if card.kind == "video" and path is not None:
+            label = f"{card.playlist_id}/{card.item_id} ({card.language})"
+            from kivy.core.window import Window  # the window exists once the app runs
+
+            stream = VideoStream(path, label, max_size=(int(Window.width), int(Window.height)))
+        return _Prepared(card, self.content.manifest.version, widget, stream, time.monotonic())
+
+    def _drop_prepared(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared.stream is not None:
+            prepared.stream.close()
+
+    def _prepare_next(self) -> None:
+        """Get the card after the one on screen ready while this one plays."""
+        if self.content is None or self._stopping:
+            return
+        card = self.presenter.peek(self._playable)
+        prepared = self._prepared
+        if prepared is not None:
+            if prepared.card == card and prepared.manifest_version == self.content.manifest.version:
+                return
+            self._drop_prepared()
+        if card is not None:
+            self._prepared = self._prepare(card)
+
+    def _take_prepared(self, card: Card) -> _Prepared:
+        prepared, self._prepared = self._prepared, None
+        version = self.content.manifest.version
+        if prepared is not None and prepared.card == card and prepared.manifest_version == version:
+            return prepared
+        if prepared is not None and prepared.stream is not None:
+            prepared.stream.close()
+        return self._prepare(card)
+
     def next_card(self, *_: Any) -> None:
         """End the card on screen and show the next one (or the empty state)."""
-        self._finish_card()
-        if self._card_timer is not None:
-            self._card_timer.cancel()
-            self._card_timer = None
+        for timer in (self._card_timer, self._waiting):
+            if timer is not None:
+                timer.cancel()
+        self._card_timer = self._waiting = None
         if self.presenter.schedule_due(self.now()):  # the wall clock moved past a change
             manifest = self.content.manifest if self.content is not None else None
             self.presenter.update(manifest, self.now())
             self._arm_schedule_timer()
-        card = self.presenter.advance(self._playable)
+        self._switch()
+
+    def _switch(self) -> None:
+        """Show the next playable card; a video only once its first frame is decoded."""
         assert self.view is not None
-        if card is None:
-            self.view.show_empty()
-            if self.presenter.programme.cards:  # scheduled, but its images are not cached yet
-                self._card_timer = Clock.schedule_once(self.next_card, RETRY_UNPLAYABLE_S)
-        else:
-            manifest = self.content.manifest
-            self.view.show_card(card, manifest.languages, self._image_path(card))
-            self._showing = _Showing(card, self.now(), manifest.version)
+        # Each pass either shows a card, waits, or marks one more video broken: bounded.
+        for _attempt in range(len(self.presenter.programme.cards) + 1):
+            card = self.presenter.peek(self._playable)  # advanced to once it is shown
+            if card is None:
+                break
+            prepared = self._take_prepared(card)
+            stream = prepared.stream
+            if stream is None and card.kind == "video":  # vanished from the cache meanwhile
+                continue
+            if stream is not None:
+                state = stream.state
+                waited = time.monotonic() - prepared.since
+                if state == "opening" and waited < VIDEO_OPEN_TIMEOUT_S:
+                    # The card on screen stays until the first frame is there.
+                    self._prepared = prepared
+                    self._waiting = Clock.schedule_once(self._first_frame_ready, VIDEO_POLL_S)
+                    return
+                if state != "ready":
+                    stream.close()
+                    self._video_failed(card, stream, "its first frame did not decode in time")
+                    continue
+            self._show(prepared)
+            return
+        self.presenter.advance(self._playable)  # nothing playable: nothing showing
+        self._finish_card()
+        self._stop_video_tick()
+        self.view.show_empty()
+        if self.presenter.programme.cards:  # scheduled, but nothing playable yet
+            self._card_timer = Clock.schedule_once(self.next_card, RETRY_UNPLAYABLE_S)
+        self._update_status()
+        self.dispatch("on_card", None)
+
+    def _first_frame_ready(self, _dt: float) -> None:
+        self._waiting = None
+        prepared = self._prepared
+        if prepared is None or self._stopping:
+            return
+        self._switch()
+
+    def _video_failed(self, card: Card, stream: VideoStream, why: str) -> None:
+        if card.asset is not None:
+            self._broken.add(card.asset)
+        self.report_problem(stream.error or f"video {stream.label}: {why}; skipped")
+        self._update_status()
+
+    def _show(self, prepared: _Prepared) -> None:
+        assert self.view is not None
+        card = prepared.card
+        advanced = self.presenter.advance(self._playable)
+        if advanced != card:  # an asset vanished between two looks: show what was prepared
+            log.warning("presenter moved to %s while %s was prepared", advanced, card)
+        self._finish_card()
+        stream = prepared.stream
+        if stream is not None:
+            picked = stream.take()  # the first frame, drawn before the card is on screen
+            if picked.frame is not None:
+                prepared.widget.set_frame(picked.frame)
+            stream.start()
+        manifest = self.content.manifest
+        self.view.show_card(card, manifest.languages, widget=prepared.widget)
+        self._showing = _Showing(card, self.now(), manifest.version, stream)
+        if stream is None:
+            self._stop_video_tick()
             self._card_timer = Clock.schedule_once(self.next_card, card.duration_s)
-            try:
-                self.runtime.set_now_playing(card.playlist_id, card.item_id, card.language)
-            except Exception:  # reporting must never stop playback
-                log.exception("could not report what is playing")
+        elif self._video_tick is None:
+            self._video_tick = Clock.schedule_interval(self._on_video_tick, 0)
+        try:
+            self.runtime.set_now_playing(card.playlist_id, card.item_id, card.language)
+        except Exception:  # reporting must never stop playback
+            log.exception("could not report what is playing")
         self._update_status()
         self.dispatch("on_card", card)
+        self._prepare_next()
+
+    def _stop_video_tick(self) -> None:
+        if self._video_tick is not None:
+            self._video_tick.cancel()
+            self._video_tick = None
+
+    def _on_video_tick(self, _dt: float) -> None:
+        """Every Kivy frame while a video plays: upload its newest frame, notice its end."""
+        showing = self._showing
+        if showing is None or showing.stream is None or self.view is None:
+            self._stop_video_tick()
+            return
+        stream = showing.stream
+        picked = stream.take()
+        if picked.frame is not None and self.view.card is not None:
+            self.view.card.set_frame(picked.frame)
+        if self._waiting is not None:  # over: the next card is waiting for its first frame
+            return
+        if picked.state == "ended":
+            self.next_card()
+        elif picked.state == "failed":
+            self._video_failed(showing.card, stream, "decoding failed")
+            self.next_card()
+        elif stream.stalled_for() > VIDEO_STALL_S:
+            stream.close()
+            self._video_failed(showing.card, stream, "decoding stalled")
+            self.next_card()
 
     def _finish_card(self) -> None:
         showing, self._showing = self._showing, None
         if showing is None:
             return
+        if showing.stream is not None:
+            ended = showing.stream.state == "ended"
+            showing.stream.close()
+            if not ended:  # cut short or broken: not a play
+                return
         elapsed = self.now() - showing.started_at
         try:
             self.runtime.record_play(
@@ -332,5 +520,6 @@ class PlayerApp(App):
                 content.manifest.version if content is not None else None,
                 offline=offline,
                 expired=bool(getattr(content, "expired", False)),
+                videos_skipped=len(self._broken),
             )
         )

@@ -1,4 +1,4 @@
-"""The full-screen playback view: text cards, image cards, the empty state, the status corner.
+"""The full-screen playback view: text, image and video cards, the empty state, the status corner.
 
 Its rules live in ``playback.kv`` beside this file; ``load_kv()`` loads them once and
 must run (from ``App.build``) before a ``PlaybackView`` is made. The view only
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -25,6 +26,7 @@ from signage_core.errors import LanguageError
 from .presenter import Card
 from .resources import resource_path
 from .richtext import RichText
+from .video import Frame
 
 _KV_LOADED = False
 
@@ -59,6 +61,30 @@ class ImageCard(BoxLayout):
     caption = StringProperty("")
 
 
+class VideoCard(BoxLayout):
+    """A video's picture (a texture the app fills frame by frame) and its caption."""
+
+    caption = StringProperty("")
+    picture = ObjectProperty(None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._texture: Texture | None = None
+
+    def set_frame(self, frame: Frame) -> None:
+        """Upload one RGBA frame (main thread); the texture is made at the first frame's size."""
+        height, width = int(frame.shape[0]), int(frame.shape[1])
+        texture = self._texture
+        if texture is None or tuple(texture.size) != (width, height):
+            texture = Texture.create(size=(width, height), colorfmt="rgba", bufferfmt="ubyte")
+            texture.flip_vertical()  # OpenCV rows run top to bottom, OpenGL's bottom to top
+            self._texture = texture
+        texture.blit_buffer(frame.reshape(-1), colorfmt="rgba", bufferfmt="ubyte")
+        if self.picture.texture is not texture:
+            self.picture.texture = texture
+        self.picture.canvas.ask_update()
+
+
 class EmptyCard(BoxLayout):
     pass
 
@@ -86,13 +112,37 @@ class PlaybackView(FloatLayout):
         for code in codes:
             bar.add_widget(LanguageTab(text=language_name(code), current=code == current))
 
-    def show_card(self, card: Card, languages: Sequence[str], image: Path | None = None) -> None:
-        """Show ``card``; ``languages`` are the site's, for the bar; ``image`` for image cards."""
-        self._set_languages(languages, card.language)
+    def build_card(self, card: Card, image: Path | None = None) -> BoxLayout:
+        """The widget of ``card``, laid out at the card area's size but not yet on screen.
+
+        Made ahead of time while the card before it plays: an image's texture is loaded
+        (and cached by Kivy) and text is laid out here, so the switch is one swap.
+        A video card comes without a picture: the app sets its first frame.
+        """
+        widget: BoxLayout
         if card.kind == "image":
-            self._set_card(ImageCard(source=str(image or ""), caption=card.caption))
+            widget = ImageCard(source=str(image or ""), caption=card.caption)
+        elif card.kind == "video":
+            widget = VideoCard(caption=card.caption)
         else:
-            self._set_card(TextCard(title=card.title, body=card.body))
+            widget = TextCard(title=card.title, body=card.body)
+        widget.size_hint = (1, 1)
+        widget.size = self.card_area.size
+        widget.pos = self.card_area.pos
+        widget.do_layout()
+        return widget
+
+    def show_card(
+        self,
+        card: Card,
+        languages: Sequence[str],
+        image: Path | None = None,
+        widget: Widget | None = None,
+    ) -> None:
+        """Show ``card`` (``widget``: made before by ``build_card``); ``languages`` are the
+        site's, for the bar; ``image`` for image cards."""
+        self._set_languages(languages, card.language)
+        self._set_card(widget if widget is not None else self.build_card(card, image))
 
     def show_empty(self) -> None:
         """The empty state: nothing to play yet (first start, or nothing scheduled)."""

@@ -15,8 +15,9 @@ variant is shown once: if English is missing and falls back to the Vietnamese
 text just shown, there is no English card for that item.
 
 Which playlists play is ``signage_core.schedule.evaluate``'s answer; its
-``next_change_at`` is passed on so the app arms one timer for it. Text and
-image items are shown; video items wait for the video zone and are skipped.
+``next_change_at`` is passed on so the app arms one timer for it. Text, image
+and video items are shown; ``peek`` names the card after the one on screen, so
+the app can prepare it (decode a video's first frame, lay out text) in advance.
 
 ``Presenter`` keeps the position in the programme across content updates: an
 unchanged card on screen plays to its end, a corrected one is shown again at
@@ -35,7 +36,7 @@ from signage_core.errors import LanguageError
 from signage_core.manifest import Manifest
 from signage_core.schedule import evaluate
 
-PLAYABLE_KINDS = ("text", "image")
+PLAYABLE_KINDS = ("text", "image", "video")
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ class Card:
 
     playlist_id: str
     item_id: str
-    kind: str  # "text" or "image"
+    kind: str  # "text", "image" or "video"
     language: str  # the language of the variant shown (after fallback)
-    variant: Mapping[str, Any]  # text: {title, body}; image: {asset, caption}
+    variant: Mapping[str, Any]  # text: {title, body}; image, video: {asset, caption}
     duration_s: int
 
     @property
@@ -164,6 +165,15 @@ class Presenter:
         # Corrected text: show the new version of the same card; removed: start over.
         self._pos = keys.index(showing.key) - 1 if showing.key in keys else -1
         return True
+
+    def peek(self, playable: Callable[[Card], bool] | None = None) -> Card | None:
+        """The card ``advance`` would return now, without moving."""
+        cards = self.programme.cards
+        for step in range(1, len(cards) + 1):
+            card = cards[(self._pos + step) % len(cards)]
+            if playable is None or playable(card):
+                return card
+        return None
 
     def advance(self, playable: Callable[[Card], bool] | None = None) -> Card | None:
         """The next card to show (looping), skipping those ``playable`` refuses; None if none."""

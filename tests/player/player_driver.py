@@ -8,9 +8,15 @@ Scenario keys:
                     worker thread after this long (as the runtime's sync worker does)
     clock_start     ISO time the player's clock reads at start (it then runs at real speed)
     captures        [{"item": id or null for the empty state, "language": code, "path": png,
-                      "delay": seconds after the card appears}]
+                      "delay": seconds after the card appears, "nth": which showing
+                      of that card, 1 by default}]
+    window          [width, height] of the window (1280×720 by default)
     exit_after      seconds: stop the app (a safety net)
-    report          where to write {"cards": [...], "plays": [...], "captured": {...}}
+    exit_after_cards  stop the app once this many cards have been shown
+    report          where to write {"cards": [...], "plays": [...], "captured": {...},
+                    "problems": [...], "videos": [...]}; a video's entry has its frame
+                    counts and where its picture was drawn ("rect": x, y from the top,
+                    width, height in window pixels)
 """
 
 from __future__ import annotations
@@ -27,9 +33,17 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from kivy.config import Config
 
+# The window's size: 1280×720 unless the scenario says otherwise ("window": [w, h]).
+_WINDOW = (1280, 720)
+if len(sys.argv) > 1:
+    _scenario = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    _WINDOW = tuple(_scenario.get("window", _WINDOW))
 Config.set("graphics", "fullscreen", "0")
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "720")
+Config.set("graphics", "position", "custom")  # top left, where the tests film
+Config.set("graphics", "left", "0")
+Config.set("graphics", "top", "0")
+Config.set("graphics", "width", str(_WINDOW[0]))
+Config.set("graphics", "height", str(_WINDOW[1]))
 
 from kivy.clock import Clock  # noqa: E402
 
@@ -87,6 +101,7 @@ def main(scenario_path: str) -> int:
 
     app = PlayerApp(runtime, now=now, exit_after=scenario.get("exit_after", 30))
     cards: list[dict[str, Any]] = []
+    videos: list[tuple[dict[str, Any], Any]] = []
     captured: dict[str, Any] = {}
     pending = list(scenario.get("captures", []))
 
@@ -96,6 +111,15 @@ def main(scenario_path: str) -> int:
         captured[want["path"]] = {"texts": text_widgets(app.view), "file": str(path)}
         if not pending and not scenario.get("run_to_exit"):
             Clock.schedule_once(lambda _dt: app.stop(), 0.1)
+
+    def picture_rect(entry: dict[str, Any], _dt: float) -> None:
+        view = app.view
+        if view is None or getattr(view.card, "picture", None) is None:
+            return
+        pic = view.card.picture
+        w, h = pic.norm_image_size
+        x, y = pic.to_window(pic.center_x - w / 2, pic.center_y + h / 2)
+        entry["rect"] = [round(x), round(view.height - y), round(w), round(h)]
 
     def on_card(_app: Any, card: Card | None) -> None:
         item = card.item_id if card else None
@@ -107,10 +131,22 @@ def main(scenario_path: str) -> int:
                 "playlist": card.playlist_id if card else None,
                 "item": item,
                 "language": lang,
+                "kind": card.kind if card else None,
             }
         )
+        showing = app._showing
+        if card is not None and showing is not None and showing.stream is not None:
+            entry: dict[str, Any] = {"item": item, "language": lang, "t": cards[-1]["t"]}
+            videos.append((entry, showing.stream))
+            Clock.schedule_once(lambda dt: picture_rect(entry, dt), 0.2)
+        stop_after = scenario.get("exit_after_cards")
+        if stop_after is not None and len(cards) >= stop_after:
+            Clock.schedule_once(lambda _dt: app.stop(), 0.3)
+        seen = sum(1 for c in cards if c["item"] == item and c["language"] == lang)
         for want in list(pending):
             if want.get("item") == item and want.get("language") == lang:
+                if want.get("nth", 1) != seen:
+                    continue
                 pending.remove(want)
                 Clock.schedule_once(lambda dt, w=want: capture(w, dt), want.get("delay", 0.7))
 
@@ -125,6 +161,21 @@ def main(scenario_path: str) -> int:
         "now_playing": runtime.now_playing,
         "captured": captured,
         "missed_captures": pending,
+        "problems": list(app.problems),
+        "status": app.view.status.text if app.view is not None else None,
+        "videos": [
+            {
+                **entry,
+                "fps": stream.fps,
+                "frame_count": stream.frame_count,
+                "size": list(stream.size),
+                "decoded": stream.decoded,
+                "dropped": stream.dropped,
+                "shown": stream.shown,
+                "state": stream.state,
+            }
+            for entry, stream in videos
+        ],
     }
     Path(scenario["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return 0

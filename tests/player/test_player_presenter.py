@@ -71,7 +71,7 @@ def test_a_missing_variant_falls_back_but_is_never_shown_twice_for_one_item() ->
     assert keys(item_cards("p", xx, ["xx", "vi"])) == [("z", "xx")]
 
 
-def test_image_items_carry_their_asset_and_caption_and_video_waits() -> None:
+def test_image_and_video_items_carry_their_asset_and_caption() -> None:
     img = image_item("map", SHA, {"vi": "Sơ đồ", "lo": "ແຜນທີ່"})
     video = {**img, "id": "clip", "kind": "video"}
     m = manifest(
@@ -79,8 +79,23 @@ def test_image_items_carry_their_asset_and_caption_and_video_waits() -> None:
         assets={SHA: {"size": 1, "media_type": "x"}},
     )
     cards = programme(m, at("09:00")).cards
-    assert keys(cards) == [("map", "vi"), ("map", "lo")]
+    assert keys(cards) == [("map", "vi"), ("map", "lo"), ("clip", "vi"), ("clip", "lo")]
     assert cards[1].asset == SHA and cards[1].caption == "ແຜນທີ່" and cards[1].kind == "image"
+    assert cards[3].asset == SHA and cards[3].caption == "ແຜນທີ່" and cards[3].kind == "video"
+
+
+def test_peek_names_the_next_card_without_moving() -> None:
+    m = manifest([playlist("p", [WELCOME, HOURS], fallback=True)])
+    presenter = Presenter()
+    presenter.update(m, at("09:00"))
+    first = presenter.advance()
+    upcoming = presenter.peek()
+    assert upcoming is not None and upcoming != first
+    assert presenter.peek() == upcoming  # peeking twice does not move
+    assert presenter.advance() == upcoming
+    # A card the player cannot play yet is passed over by peek as by advance.
+    after = presenter.peek(lambda c: c.key != presenter.peek().key)  # type: ignore[union-attr]
+    assert after is not None and after != presenter.peek()
 
 
 def test_the_schedule_picks_playlists_and_says_when_it_next_changes() -> None:
@@ -185,3 +200,5 @@ def test_the_status_corner_names_the_version_and_the_flags_a_technician_acts_on(
     line = strings.status_line(12, offline=True, expired=True)
     assert line.startswith("v12") and "offline" in line and "expired" in line
     assert "no content" in strings.status_line(None, offline=False, expired=False)
+    skipped = strings.status_line(12, offline=False, expired=False, videos_skipped=2)
+    assert skipped == "v12  ·  2 video bị bỏ qua · 2 video(s) skipped"
