@@ -255,7 +255,7 @@ def test_signage_player_command_starts_with_the_real_runtime_and_shows_the_empty
 
 
 SIGNS_TITLE = "Lối ra → Cổng 2 ≈ 50 m ✓ ⚠"
-SIGNS_BODY = "Cửa khẩu A Đớt ← ດ່ານສາກົນອາດົດ → Tà Vàng ≤ 5 phút ≥ 2 người ×3"
+SIGNS_BODY = "Cửa khẩu A Đớt ← ດ່ານອາເດີດ → Tà Vàng ≤ 5 phút ≥ 2 người ×3"
 
 
 def test_signs_and_symbols_are_drawn_with_the_fallback_fonts(

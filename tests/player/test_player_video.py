@@ -57,7 +57,7 @@ def welcome_item(duration_s: int = 2) -> dict[str, Any]:
         "welcome",
         {
             "vi": {"title": "Cửa khẩu A Đớt – Tà Vàng", "body": VI_BODY},
-            "lo": {"title": "ດ່ານສາກົນອາດົດ", "body": LAO_PARAGRAPH},
+            "lo": {"title": "ດ່ານອາເດີດ", "body": LAO_PARAGRAPH},
         },
         duration_s=duration_s,
     )
