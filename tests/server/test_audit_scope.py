@@ -29,7 +29,7 @@ def test_an_admin_of_a_dot_sees_nothing_of_hong_van(server: Server, admin_passwo
     chief = add_user(server, "adot-chief", "admin", "adot")
     adot_guard = add_user(server, "adot-guard", "editor", "adot-hall")
     hv_guard = add_user(server, "hv-guard", "editor", "hongvan")
-    _playlist(server, adot_guard, "adot-hall", "adot-queue-notice")
+    _playlist(server, adot_guard, "adot-hall", "adot-hall-queue-notice")
     _playlist(server, hv_guard, "hongvan", "hongvan-secret-notice")
     new_user = {"username": "hv-2", "password": "0123456789", "role": "viewer"}
     r = server.client.post("/api/v1/users", json={**new_user, "site_id": "hongvan"}, headers=root)
@@ -39,13 +39,19 @@ def test_an_admin_of_a_dot_sees_nothing_of_hong_van(server: Server, admin_passwo
 
     everything = _audit(server, root)
     seen_by_root = json.dumps(everything, ensure_ascii=False)
-    for mark in ("hongvan-secret-notice", "hv-guard", "hv-2", "hongvan-1", "adot-queue-notice"):
+    for mark in (
+        "hongvan-secret-notice",
+        "hv-guard",
+        "hv-2",
+        "hongvan-1",
+        "adot-hall-queue-notice",
+    ):
         assert mark in seen_by_root
     assert any(e["action"] == "import" for e in everything)
 
     scoped = _audit(server, chief)
     seen_by_chief = json.dumps(scoped, ensure_ascii=False)
-    assert "adot-queue-notice" in seen_by_chief  # a change at a site below A Đớt
+    assert "adot-hall-queue-notice" in seen_by_chief  # a change at a site below A Đớt
     assert {"adot-guard", "adot-chief"} <= {e["user"] for e in scoped if e["action"] == "sign-in"}
     for mark in ("hongvan", "hv-guard", "hv-2"):
         assert mark not in seen_by_chief, f"{mark} leaked to the admin of A Đớt"
