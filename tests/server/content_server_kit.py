@@ -5,12 +5,15 @@ Imported by ``conftest.py`` and by the tests (for ``NOW`` and the ``Server`` typ
 
 from __future__ import annotations
 
+import json
 import struct
 import tempfile
 import zlib
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -213,6 +216,21 @@ def add_device(settings: Settings, device_id: str, site: str, now: datetime = NO
     finally:
         store.close()
     return creds.token
+
+
+def newest_envelope(settings: Settings, device_id: str) -> bytes:
+    """The device's newest manifest envelope as stored: signed, as the device gets it."""
+    with closing(Store.open(settings.db_path)) as store:
+        version, _ = store.latest_manifest_versions()[device_id]
+        envelope = store.manifest_envelope(device_id, version)
+    assert envelope is not None
+    return envelope
+
+
+def newest_signed(settings: Settings, device_id: str) -> dict[str, Any]:
+    """The ``signed`` part of the device's newest manifest."""
+    signed: dict[str, Any] = json.loads(newest_envelope(settings, device_id))["signed"]
+    return signed
 
 
 @dataclass
