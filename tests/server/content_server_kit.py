@@ -9,11 +9,12 @@ import json
 import struct
 import tempfile
 import zlib
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -216,6 +217,31 @@ def add_device(settings: Settings, device_id: str, site: str, now: datetime = NO
     finally:
         store.close()
     return creds.token
+
+
+def cli_add_device(
+    cli: Callable[..., CliResult],
+    settings: Settings,
+    out: Path,
+    *extra: str,
+    site: str = "adot-hall",
+    device_id: str = "adot-hall-1",
+) -> CliResult:
+    """``content-server add-device`` as an operator types it, the config written to ``out``."""
+    return cli(
+        "add-device", "--data-dir", settings.data_dir, "--site", site,
+        "--device-id", device_id, "--server-url", "http://127.0.0.1:8000",
+        "--mqtt-url", "mqtt://127.0.0.1:1883", "--config-out", out, *extra,
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def stored(settings: Settings, read: Callable[[Store], T]) -> T:
+    """What ``read`` finds in the data folder's database, opened and closed around it."""
+    with closing(Store.open(settings.db_path)) as store:
+        return read(store)
 
 
 def newest_envelope(settings: Settings, device_id: str) -> bytes:

@@ -21,7 +21,7 @@ import yaml
 from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
-from tests.server.content_server_kit import newest_signed
+from tests.server.content_server_kit import newest_signed, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYLISTS = ROOT / "playlists"
@@ -220,11 +220,7 @@ def test_a_malformed_sources_list_is_named_by_line_and_nothing_is_imported(
 
     err = capsys.readouterr().err
     assert f"{path}:{line}: {reason}" in err, err
-    store = Store.open(settings.db_path)
-    try:
-        assert store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.playlists) == []
 
 
 def test_the_real_content_publishes_the_corrections_for_both_gates(
@@ -232,11 +228,7 @@ def test_the_real_content_publishes_the_corrections_for_both_gates(
 ) -> None:
     result = cli("import", PLAYLISTS, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        sites = store.sites()
-    finally:
-        store.close()
+    sites = stored(settings, Store.sites)
     # A Đớt is a main gate: no "international" in any language of its name.
     assert sites["adot"].name == {
         "vi": "Cửa khẩu A Đớt",

@@ -12,7 +12,7 @@ from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
 from tests.server.api_kit import add_user
-from tests.server.content_server_kit import MP4, Server, newest_signed, png
+from tests.server.content_server_kit import MP4, Server, newest_signed, png, stored
 
 PAGES = """\
 page:
@@ -154,11 +154,7 @@ def test_a_bad_page_is_named_by_line_and_nothing_is_stored(
     assert any(
         line.startswith(expected) and reason in line for line in result.stderr.splitlines()
     ), result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        assert store.pages() == [] and store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.pages) == [] and stored(settings, Store.playlists) == []
 
 
 @pytest.mark.parametrize(
@@ -187,11 +183,7 @@ def test_the_real_kiosk_pages_import(cli: Callable[..., Any], settings: Settings
     folder = Path(__file__).resolve().parents[2] / "playlists"
     result = cli("import", folder, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        pages = store.pages()
-    finally:
-        store.close()
+    pages = stored(settings, Store.pages)
     for site in ("adot", "hongvan"):
         mine = [p for p in pages if p.site_id == site]
         categories = [p for p in mine if p.kind == "category"]

@@ -14,17 +14,14 @@ import pytest
 from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
+from tests.server.content_server_kit import stored
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 Cli = Callable[..., Any]
 
 
 def snapshot(settings: Settings) -> tuple[str, list[str]]:
-    store = Store.open(settings.db_path)
-    try:
-        return store.dump(), sorted(p.name for p in settings.assets_dir.iterdir())
-    finally:
-        store.close()
+    return stored(settings, Store.dump), sorted(p.name for p in settings.assets_dir.iterdir())
 
 
 def line_of(path: Path, fragment: str) -> int:
@@ -43,12 +40,8 @@ def test_import_stores_sites_playlists_and_media_then_changes_nothing_the_second
     assert "playlists: 4 new" in first.stdout
     assert "media files: 3 (3 new)" in first.stdout
 
-    store = Store.open(settings.db_path)
-    try:
-        playlists = {p.id: p for p in store.playlists()}
-        sites = store.sites()
-    finally:
-        store.close()
+    playlists = {p.id: p for p in stored(settings, Store.playlists)}
+    sites = stored(settings, Store.sites)
     assert sites["adot-hall"].parent_id == "adot"
     assert sites["adot"].languages is None  # inherited, not copied
     welcome = playlists["adot-welcome"]
@@ -89,11 +82,7 @@ def test_a_changed_playlist_is_updated_in_place(
     path.write_text(path.read_text().replace("duration_s: 10", "duration_s: 20"))
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert "playlists: 0 new, 1 changed, 3 unchanged" in result.stdout
-    store = Store.open(settings.db_path)
-    try:
-        (fallback,) = [p for p in store.playlists() if p.id == "hue-fallback"]
-    finally:
-        store.close()
+    (fallback,) = [p for p in stored(settings, Store.playlists) if p.id == "hue-fallback"]
     assert fallback.items[0]["duration_s"] == 20
 
 
@@ -250,11 +239,7 @@ def test_the_import_command_exits_1_with_file_and_line_and_no_traceback(
     assert result.stderr.startswith(f"{path}:{line_of(path, 'priorty')}: unknown key 'priorty'")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    store = Store.open(settings.db_path)
-    try:
-        assert store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.playlists) == []
 
 
 def test_every_error_of_every_file_is_reported_at_once(
@@ -272,37 +257,44 @@ def test_every_error_of_every_file_is_reported_at_once(
     assert len([line for line in result.stderr.splitlines() if ".yaml:" in line]) == 3
 
 
-def test_a_link_out_of_the_folder_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path, tmp_path: Path
-) -> None:
-    secret = tmp_path / "secret.png"
+def link_out_of_the_folder(content_dir: Path, outside: Path) -> None:
+    secret = outside / "secret.png"
     secret.write_bytes((content_dir / "adot/images/map.png").read_bytes())
     os.symlink(secret, content_dir / "adot/images/link.png")
     path = content_dir / "adot/welcome.yaml"
     path.write_text(path.read_text().replace("images/map.png", "images/link.png"))
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "leads outside the import folder" in result.stderr
 
 
-def test_a_file_that_is_not_media_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path
-) -> None:
+def not_media(content_dir: Path, outside: Path) -> None:
     (content_dir / "adot/images/map.png").write_bytes(b"GIF89a not what we play")
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "is not a PNG, JPEG, MP4 or WebM file" in result.stderr
 
 
-def test_a_video_file_in_an_image_item_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path
+def video_in_an_image_item(content_dir: Path, outside: Path) -> None:
+    video = (content_dir / "adot/hall/media/queue.mp4").read_bytes()
+    (content_dir / "adot/images/map.png").write_bytes(video)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (link_out_of_the_folder, "leads outside the import folder"),
+        (not_media, "is not a PNG, JPEG, MP4 or WebM file"),
+        (video_in_an_image_item, "is video/mp4, but the item kind is image"),
+    ],
+    ids=["link-out-of-the-folder", "not-media", "video-in-an-image-item"],
+)
+def test_a_media_file_the_import_cannot_use_is_refused(
+    cli: Cli,
+    settings: Settings,
+    content_dir: Path,
+    tmp_path: Path,
+    spoil: Callable[[Path, Path], None],
+    reason: str,
 ) -> None:
-    (content_dir / "adot/images/map.png").write_bytes(
-        (content_dir / "adot/hall/media/queue.mp4").read_bytes()
-    )
+    spoil(content_dir, tmp_path)
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 1
-    assert "is video/mp4, but the item kind is image" in result.stderr
+    assert reason in result.stderr
 
 
 def test_import_into_an_uninitialised_folder_says_what_to_do(

@@ -33,7 +33,14 @@ from signage_core.signing import PublicKey, SigningKey
 from signage_core.timefmt import format_time
 from signage_core.trust import TrustContext, accept_manifest, rotated_keys
 from tests.server.api_kit import add_user
-from tests.server.content_server_kit import NOW, CliResult, Server, newest_envelope
+from tests.server.content_server_kit import (
+    NOW,
+    CliResult,
+    Server,
+    cli_add_device,
+    newest_envelope,
+    stored,
+)
 
 Cli = Callable[..., CliResult]
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -241,11 +248,7 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
     with pytest.raises(RefusedError) as refusal:
         Screen("hongvan-1", [old.public]).take(body)
     assert refusal.value.reason == "unknown_key"
-    store = Store.open(settings.db_path)
-    try:
-        actions = [e.action for e in store.audit_log()]
-    finally:
-        store.close()
+    actions = [e.action for e in stored(settings, Store.audit_log)]
     assert "start key rotation" in actions and "finish key rotation" in actions
 
 
@@ -276,11 +279,7 @@ def test_add_device_during_a_rotation_trusts_both_keys(
     both = [k.public.spec() for k in load_signing_keys(settings)]
     config = tmp_path / "new.toml"
 
-    result = cli(
-        "add-device", "--data-dir", settings.data_dir, "--site", "adot-hall",
-        "--device-id", "adot-hall-9", "--server-url", "http://127.0.0.1:8000",
-        "--mqtt-url", "mqtt://127.0.0.1:1883", "--config-out", config,
-    )  # fmt: skip
+    result = cli_add_device(cli, settings, config, device_id="adot-hall-9")
 
     assert result.returncode == 0, result.stderr
     assert tomllib.loads(config.read_text())["trusted_keys"] == both
