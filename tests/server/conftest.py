@@ -60,6 +60,13 @@ def import_content() -> Callable[..., None]:
 
 
 @pytest.fixture
+def imported(settings: Settings, content_dir: Path) -> Settings:
+    """``settings``, its data folder holding the fixture content (imported, not published)."""
+    import_folder(settings, content_dir)
+    return settings
+
+
+@pytest.fixture
 def enrol_device() -> Callable[..., str]:
     """``enrol_device(settings, device_id, site, now=NOW)``: enrol, publish, return the token."""
     return add_device

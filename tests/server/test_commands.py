@@ -98,14 +98,10 @@ def test_init_refuses_a_short_password_and_leaves_nothing(cli: Cli, tmp_path: Pa
     assert not (tmp_path / "data" / "content.db").exists()
 
 
+@pytest.mark.usefixtures("imported")
 def test_add_device_writes_a_private_config_that_works(
-    cli: Cli,
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    import_content: Callable[..., None],
+    cli: Cli, settings: Settings, tmp_path: Path
 ) -> None:
-    import_content(settings, content_dir)
     out = tmp_path / "devices" / "adot-hall-1.toml"
     result = cli_add_device(cli, settings, out, "--device-data-dir", "/srv/signage")
     assert result.returncode == 0, result.stderr
@@ -132,14 +128,10 @@ def test_add_device_writes_a_private_config_that_works(
     assert envelope is not None and json.loads(envelope)["signatures"][0]["keyid"] == key.keyid
 
 
+@pytest.mark.usefixtures("imported")
 def test_add_device_refuses_twice_and_replaces_on_request(
-    cli: Cli,
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    import_content: Callable[..., None],
+    cli: Cli, settings: Settings, tmp_path: Path
 ) -> None:
-    import_content(settings, content_dir)
     out = tmp_path / "dev.toml"
     assert cli_add_device(cli, settings, out).returncode == 0
     first = out.read_text()
@@ -165,11 +157,10 @@ def test_add_device_at_an_unknown_site_writes_nothing(
     assert list(tmp_path.glob("*dev.toml*")) == []
 
 
+@pytest.mark.usefixtures("imported")
 def test_publish_signs_a_higher_version_for_every_device(
-    run_cli: Run, settings: Settings, content_dir: Path, import_content: Callable[..., None],
-    enrol_device: Callable[..., str],
-) -> None:  # fmt: skip
-    import_content(settings, content_dir)
+    run_cli: Run, settings: Settings, enrol_device: Callable[..., str]
+) -> None:
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-1", "hongvan")
     result = run_cli("publish", "--data-dir", settings.data_dir)
@@ -177,11 +168,10 @@ def test_publish_signs_a_higher_version_for_every_device(
     assert result.stdout.strip() == "published manifest version 3 for adot-hall-1, hongvan-1"
 
 
+@pytest.mark.usefixtures("imported")
 def test_mqtt_config_writes_broker_files_from_stored_hashes(
-    cli: Cli, settings: Settings, content_dir: Path, tmp_path: Path,
-    import_content: Callable[..., None],
-) -> None:  # fmt: skip
-    import_content(settings, content_dir)
+    cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
     device_config = tmp_path / "dev.toml"
     assert cli_add_device(cli, settings, device_config).returncode == 0
     password = tomllib.loads(device_config.read_text())["mqtt_password"]

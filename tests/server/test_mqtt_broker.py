@@ -51,15 +51,10 @@ def broker_dir() -> Iterator[Path]:
         yield folder
 
 
+@pytest.mark.usefixtures("imported")
 def test_an_enrolled_device_connects_with_its_config_password_and_a_wrong_one_does_not(
-    cli: Callable[..., CliResult],
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    broker_dir: Path,
-    import_content: Callable[..., None],
+    cli: Callable[..., CliResult], settings: Settings, tmp_path: Path, broker_dir: Path
 ) -> None:
-    import_content(settings, content_dir)
     config = tmp_path / "dev.toml"
     enrolled = cli_add_device(cli, settings, config)
     assert enrolled.returncode == 0, enrolled.stderr
