@@ -24,6 +24,14 @@ def snapshot(settings: Settings) -> tuple[str, list[str]]:
     return stored(settings, Store.dump), sorted(p.name for p in settings.assets_dir.iterdir())
 
 
+def edit(path: Path, old: str, new: str) -> Path:
+    """Replace ``old`` (which must be there) with ``new`` in a content file; the file."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
 def line_of(path: Path, fragment: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     matches = [i + 1 for i, line in enumerate(lines) if fragment in line]
@@ -78,8 +86,7 @@ def test_a_changed_playlist_is_updated_in_place(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
     assert cli("import", content_dir, "--data-dir", settings.data_dir).returncode == 0
-    path = content_dir / "fallback.yaml"
-    path.write_text(path.read_text().replace("duration_s: 10", "duration_s: 20"))
+    edit(content_dir / "fallback.yaml", "duration_s: 10", "duration_s: 20")
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert "playlists: 0 new, 1 changed, 3 unchanged" in result.stdout
     (fallback,) = [p for p in stored(settings, Store.playlists) if p.id == "hue-fallback"]
@@ -211,12 +218,8 @@ def test_a_bad_file_is_named_by_line_and_nothing_is_stored(
     before = snapshot(settings)
     (tmp_path / "outside.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom")
     # A good change elsewhere must not be stored either: all files are checked first.
-    good = content_dir / "hongvan/welcome.yaml"
-    good.write_text(good.read_text().replace("duration_s: 5", "duration_s: 6"))
-    path = content_dir / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    edit(content_dir / "hongvan/welcome.yaml", "duration_s: 5", "duration_s: 6")
+    path = edit(content_dir / name, old, new)
 
     code = main(["import", str(content_dir), "--data-dir", str(settings.data_dir)])
 
@@ -232,8 +235,7 @@ def test_a_bad_file_is_named_by_line_and_nothing_is_stored(
 def test_the_import_command_exits_1_with_file_and_line_and_no_traceback(
     run_cli: Run, settings: Settings, content_dir: Path
 ) -> None:
-    path = content_dir / "adot/welcome.yaml"
-    path.write_text(path.read_text().replace("  priority: 10", "  priorty: 10"))
+    path = edit(content_dir / "adot/welcome.yaml", "  priority: 10", "  priorty: 10")
     result = run_cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}:{line_of(path, 'priorty')}: unknown key 'priorty'")
@@ -250,8 +252,7 @@ def test_every_error_of_every_file_is_reported_at_once(
         ("adot/welcome.yaml", "file: images/map.png", "file: images/gone.png"),
         ("adot/welcome.yaml", "  priority: 10", "  priority: high"),
     ]:
-        path = content_dir / name
-        path.write_text(path.read_text().replace(old, new))
+        edit(content_dir / name, old, new)
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 1
     assert len([line for line in result.stderr.splitlines() if ".yaml:" in line]) == 3
@@ -261,8 +262,7 @@ def link_out_of_the_folder(content_dir: Path, outside: Path) -> None:
     secret = outside / "secret.png"
     secret.write_bytes((content_dir / "adot/images/map.png").read_bytes())
     os.symlink(secret, content_dir / "adot/images/link.png")
-    path = content_dir / "adot/welcome.yaml"
-    path.write_text(path.read_text().replace("images/map.png", "images/link.png"))
+    edit(content_dir / "adot/welcome.yaml", "images/map.png", "images/link.png")
 
 
 def not_media(content_dir: Path, outside: Path) -> None:
@@ -315,8 +315,7 @@ def test_import_publishes_only_devices_whose_content_changed(
     assert cli("import", content_dir, "--data-dir", settings.data_dir).returncode == 0
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-1", "hongvan")
-    path = content_dir / "hongvan/welcome.yaml"
-    path.write_text(path.read_text().replace("duration_s: 5", "duration_s: 7"))
+    edit(content_dir / "hongvan/welcome.yaml", "duration_s: 5", "duration_s: 7")
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("published manifest version 3 for hongvan-1")
@@ -344,8 +343,7 @@ def test_a_playlist_id_used_by_two_files_is_refused(
 def test_a_site_whose_parent_is_unknown_is_refused(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
-    path = content_dir / "sites.yaml"
-    path.write_text(path.read_text().replace("parent: adot\n", "parent: adott\n"))
+    path = edit(content_dir / "sites.yaml", "parent: adot\n", "parent: adott\n")
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 1
     assert (
