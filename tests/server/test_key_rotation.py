@@ -97,6 +97,12 @@ def rotate(cli: Cli, settings: Settings, *flags: str) -> CliResult:
     return cli("rotate-key", "--data-dir", settings.data_dir, *flags)
 
 
+@pytest.fixture
+def rotating(server: Server, cli: Cli) -> None:
+    """The fixture server's data folder (``settings``) with a key rotation started."""
+    rotate(cli, server.settings)
+
+
 # -- the key files ----------------------------------------------------------------------------
 
 
@@ -201,12 +207,11 @@ def test_force_without_finish_is_a_usage_error(server: Server, cli: Cli) -> None
     assert not server.settings.next_signing_key_path.exists()
 
 
+@pytest.mark.usefixtures("rotating")
 def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
     old = load_signing_key(settings.signing_key_path)
-    rotate(cli, settings)
     new = load_signing_key(settings.next_signing_key_path)
     dual = {d: version_of(newest_envelope(settings, d)) for d in DEVICES}
 
@@ -252,12 +257,11 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
     assert "start key rotation" in actions and "finish key rotation" in actions
 
 
+@pytest.mark.usefixtures("rotating")
 def test_finish_with_force_leaves_lagging_devices_behind_with_a_warning(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
     old = load_signing_key(settings.signing_key_path)
-    rotate(cli, settings)
     report(settings, "adot-hall-1", version_of(newest_envelope(settings, "adot-hall-1")))
 
     done = rotate(cli, settings, "--finish", "--force")
@@ -271,11 +275,10 @@ def test_finish_with_force_leaves_lagging_devices_behind_with_a_warning(
     assert all(old.keyid not in signers(newest_envelope(settings, d)) for d in DEVICES)
 
 
+@pytest.mark.usefixtures("rotating")
 def test_add_device_during_a_rotation_trusts_both_keys(
-    server: Server, cli: Cli, tmp_path: Path
+    settings: Settings, cli: Cli, tmp_path: Path
 ) -> None:
-    settings = server.settings
-    rotate(cli, settings)
     both = [k.public.spec() for k in load_signing_keys(settings)]
     config = tmp_path / "new.toml"
 
@@ -391,9 +394,8 @@ def test_a_manifest_listing_the_current_key_alone_makes_devices_forget_an_old_ro
     assert screen.learned == {}
 
 
-def test_a_revoked_device_is_not_waited_for(server: Server, cli: Cli) -> None:
-    settings = server.settings
-    rotate(cli, settings)
+@pytest.mark.usefixtures("rotating")
+def test_a_revoked_device_is_not_waited_for(settings: Settings, cli: Cli) -> None:
     report(settings, "adot-hall-1", version_of(newest_envelope(settings, "adot-hall-1")))
     assert rotate(cli, settings, "--finish").returncode == 1
 
@@ -405,11 +407,10 @@ def test_a_revoked_device_is_not_waited_for(server: Server, cli: Cli) -> None:
     assert "hongvan-1" not in done.stdout + done.stderr
 
 
+@pytest.mark.usefixtures("rotating")
 def test_a_device_whose_newest_manifest_lacks_the_new_key_is_named_with_what_to_do(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
-    rotate(cli, settings)
     for device_id in DEVICES:
         report(settings, device_id, 10**6)
     store = Store.open(settings.db_path)
