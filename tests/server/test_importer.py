@@ -32,6 +32,14 @@ def edit(path: Path, old: str, new: str) -> Path:
     return path
 
 
+def refused(cli: Cli, settings: Settings, folder: Path) -> str:
+    """``content-server import folder``, which must fail; what it said on stderr."""
+    result = cli("import", folder, "--data-dir", settings.data_dir)
+    assert result.returncode == 1, result.stdout
+    stderr: str = result.stderr
+    return stderr
+
+
 def line_of(path: Path, fragment: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     matches = [i + 1 for i, line in enumerate(lines) if fragment in line]
@@ -253,9 +261,8 @@ def test_every_error_of_every_file_is_reported_at_once(
         ("adot/welcome.yaml", "  priority: 10", "  priority: high"),
     ]:
         edit(content_dir / name, old, new)
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert len([line for line in result.stderr.splitlines() if ".yaml:" in line]) == 3
+    stderr = refused(cli, settings, content_dir)
+    assert len([line for line in stderr.splitlines() if ".yaml:" in line]) == 3
 
 
 def link_out_of_the_folder(content_dir: Path, outside: Path) -> None:
@@ -292,9 +299,7 @@ def test_a_media_file_the_import_cannot_use_is_refused(
     reason: str,
 ) -> None:
     spoil(content_dir, tmp_path)
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert reason in result.stderr
+    assert reason in refused(cli, settings, content_dir)
 
 
 def test_import_into_an_uninitialised_folder_says_what_to_do(
@@ -335,18 +340,12 @@ def test_a_playlist_id_used_by_two_files_is_refused(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
     (content_dir / "copy.yaml").write_text((content_dir / "fallback.yaml").read_text())
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "playlist 'hue-fallback' is defined twice" in result.stderr
+    assert "playlist 'hue-fallback' is defined twice" in refused(cli, settings, content_dir)
 
 
 def test_a_site_whose_parent_is_unknown_is_refused(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
     path = edit(content_dir / "sites.yaml", "parent: adot\n", "parent: adott\n")
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert (
-        f"{path}:{line_of(path, 'id: adot-hall')}: site 'adot-hall': parent 'adott'"
-        in result.stderr
-    )
+    stderr = refused(cli, settings, content_dir)
+    assert f"{path}:{line_of(path, 'id: adot-hall')}: site 'adot-hall': parent 'adott'" in stderr
