@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 from content_server.app import create_app
 from content_server.cli import main
-from content_server.datadir import initialise
 from content_server.settings import Settings
 from tests.server.content_server_kit import (
     ADMIN_PASSWORD,
@@ -26,6 +25,7 @@ from tests.server.content_server_kit import (
     CliResult,
     Server,
     add_device,
+    data_folder,
     import_folder,
     write_content,
 )
@@ -48,9 +48,7 @@ def content_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings(data_dir=tmp_path / "data")
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
-    return s
+    return data_folder(tmp_path)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from content_server import importer
 from content_server.assets import AssetStore
+from content_server.datadir import initialise
 from content_server.enrollment import Credentials, enrol
 from content_server.keys import load_signing_keys
 from content_server.publishing import publish
@@ -159,6 +160,14 @@ playlist:
       duration_s: 5
       file: photo.jpg
 """
+
+
+def data_folder(root: Path, **settings: Any) -> Settings:
+    """A new data folder ``root/data``, initialised (``admin`` / ``ADMIN_PASSWORD``), with
+    ``settings`` other than the defaults."""
+    s = Settings(data_dir=root / "data", **settings)
+    initialise(s, "admin", ADMIN_PASSWORD, NOW)
+    return s
 
 
 def write_content(folder: Path) -> Path:

@@ -16,10 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from content_server.app import create_app
-from content_server.datadir import initialise
-from content_server.settings import Settings
 from tests.server.api_kit import add_user, image_bytes, playlist_body, text_item, upload
-from tests.server.content_server_kit import NOW, Server, add_device, import_folder, write_content
+from tests.server.content_server_kit import (
+    NOW,
+    Server,
+    add_device,
+    data_folder,
+    import_folder,
+    write_content,
+)
 
 SITES = {"own": "adot", "foreign": "hongvan"}
 PLAYLISTS = {"own": "adot-welcome", "foreign": "hongvan-welcome"}
@@ -29,8 +34,7 @@ DEVICES = {"own": "adot-hall-1", "foreign": "hongvan-1"}
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("matrix")
-    settings = Settings(data_dir=tmp / "data")
-    initialise(settings, "admin", "correct horse battery", NOW)
+    settings = data_folder(tmp)
     import_folder(settings, write_content(tmp / "playlists"))
     for device, site in (("adot-hall-1", "adot-hall"), ("hongvan-1", "hongvan")):
         add_device(settings, device, site)

@@ -17,9 +17,14 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from content_server.app import create_app
-from content_server.datadir import initialise
-from content_server.settings import Settings
-from tests.server.content_server_kit import NOW, Server, add_device, import_folder, write_content
+from tests.server.content_server_kit import (
+    NOW,
+    Server,
+    add_device,
+    data_folder,
+    import_folder,
+    write_content,
+)
 
 MAX_EXAMPLES = 12
 ADMIN_PASSWORD = "correct horse battery"
@@ -34,9 +39,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    s = Settings(data_dir=tmp / "data", login_max_failures=10**6,
-                 login_max_failures_per_address=10**6)  # fmt: skip
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
+    s = data_folder(tmp, login_max_failures=10**6, login_max_failures_per_address=10**6)
     import_folder(s, write_content(tmp / "playlists"))
     add_device(s, "adot-hall-1", "adot-hall")
     app = create_app(s, clock=lambda: NOW)
