@@ -14,9 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from content_server.app import create_app
 from content_server.cli import main
 from content_server.settings import Settings
 from tests.server.content_server_kit import (
@@ -27,6 +25,7 @@ from tests.server.content_server_kit import (
     add_device,
     data_folder,
     import_folder,
+    serving,
     write_content,
 )
 
@@ -73,15 +72,8 @@ def enrol_device() -> Callable[..., str]:
 @pytest.fixture
 def server(settings: Settings, content_dir: Path) -> Iterator[Server]:
     """A running app with the fixture content and two devices: adot-hall-1, hongvan-1."""
-    import_folder(settings, content_dir)
-    tokens = {
-        "adot-hall-1": add_device(settings, "adot-hall-1", "adot-hall"),
-        "hongvan-1": add_device(settings, "hongvan-1", "hongvan"),
-    }
-    clock = [NOW]
-    app = create_app(settings, clock=lambda: clock[0])
-    with TestClient(app) as client:
-        yield Server(settings, app, client, tokens, clock)
+    with serving(settings, content_dir, {"adot-hall-1": "adot-hall", "hongvan-1": "hongvan"}) as s:
+        yield s
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import json
 import struct
 import tempfile
 import zlib
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from content_server import importer
+from content_server.app import create_app
 from content_server.assets import AssetStore
 from content_server.datadir import initialise
 from content_server.enrollment import Credentials, enrol
@@ -283,6 +284,21 @@ class Server:
 
     def auth(self, device_id: str = "adot-hall-1") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[device_id]}"}
+
+
+@contextmanager
+def serving(settings: Settings, content_dir: Path, devices: dict[str, str]) -> Iterator[Server]:
+    """The app on ``settings`` in this process, the content of ``content_dir`` imported and
+    ``devices`` (``{device id: site}``) enrolled and published; its clock is ``NOW`` until
+    the test moves ``Server.clock``."""
+    import_folder(settings, content_dir)
+    tokens = {
+        device_id: add_device(settings, device_id, site) for device_id, site in devices.items()
+    }
+    clock = [NOW]
+    app = create_app(settings, clock=lambda: clock[0])
+    with TestClient(app) as client:
+        yield Server(settings, app, client, tokens, clock)
 
 
 @dataclass(frozen=True)
