@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .durable import fsync_dir
 from .errors import InvalidInputError
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -50,14 +51,6 @@ class StoredFile:
     sha256: str
     size: int
     media_type: str
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class AssetStore:
@@ -109,7 +102,7 @@ class AssetStore:
             else:
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, final)
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
             return StoredFile(sha, size, media_type)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -133,5 +126,5 @@ def adopt(store: AssetStore, tmp: Path, sha256: str) -> bool:
         os.fsync(f.fileno())
     os.chmod(tmp, 0o644)
     os.replace(tmp, final)
-    _fsync_dir(store.root)
+    fsync_dir(store.root)
     return True

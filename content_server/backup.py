@@ -46,6 +46,7 @@ from typing import IO, Any
 
 from signage_core.timefmt import format_time
 
+from .durable import fsync_dir
 from .errors import ContentServerError
 from .keys import load_signing_keys
 from .publishing import publish
@@ -109,14 +110,6 @@ def _sha256(path: Path) -> str:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _snapshot_db(source: Path, target: Path) -> None:
@@ -200,7 +193,7 @@ def backup(settings: Settings, out: Path, now: datetime) -> BackupResult:
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
     return BackupResult(out, len(listed), assets, total)
 
 
@@ -356,5 +349,5 @@ def restore(
         if target.exists():
             target.rmdir()
         unpacked.rename(target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     return RestoreResult(target, len(doc["files"]), assets, devices, version)

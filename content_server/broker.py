@@ -107,16 +107,26 @@ class RelayAccount:
     alert_sites: tuple[str, ...]  # their sites and every site above them
 
 
-def relay_acl_lines(relay: RelayAccount) -> list[str]:
-    """The bridge's own topics, named one by one (no wildcard reaches another gate)."""
-    lines = [f"user {relay.username}"]
+def relay_topics(relay: RelayAccount) -> list[tuple[str, bool]]:
+    """Every topic a gate's bridge carries, named one by one (no wildcard reaches another
+    gate), with True where it goes up to the city: its devices' status and heartbeats up,
+    their commands and the alerts of their sites down. The city's ACL (``relay_acl_lines``)
+    and the gate's bridge (``relay.mosquitto_conf``) both follow it."""
+    carried: list[tuple[str, bool]] = []
     for d in sorted(relay.devices):
-        lines += [
-            f"topic write {topics.status_topic(d)}",
-            f"topic write {topics.heartbeat_topic(d)}",
-            f"topic read {topics.cmd_topic(d)}",
+        carried += [
+            (topics.status_topic(d), True),
+            (topics.heartbeat_topic(d), True),
+            (topics.cmd_topic(d), False),
         ]
-    lines += [f"topic read {topics.alert_topic(s)}" for s in sorted(relay.alert_sites)]
+    carried += [(topics.alert_topic(s), False) for s in sorted(relay.alert_sites)]
+    return carried
+
+
+def relay_acl_lines(relay: RelayAccount) -> list[str]:
+    """The bridge's own topics at the city broker: it writes what goes up, reads the rest."""
+    lines = [f"user {relay.username}"]
+    lines += [f"topic {'write' if up else 'read'} {t}" for t, up in relay_topics(relay)]
     return lines
 
 

@@ -29,19 +29,12 @@ from pathlib import Path
 
 from signage_core.signing import SigningKey
 
+from .durable import fsync_dir
 from .errors import ConflictError, ContentServerError, NotInitialisedError
 from .settings import Settings
 
 # What ``key_files_stamp`` compares: (inode, size, mtime, ctime) of each key file, or None.
 KeyFilesStamp = tuple[tuple[int, int, int, int] | None, ...]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _create_secret_file(path: Path, text: str) -> None:
@@ -57,7 +50,7 @@ def _create_secret_file(path: Path, text: str) -> None:
         os.link(tmp, path)  # unlike a rename, never replaces an existing file
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _read_secret_file(path: Path, what: str) -> str:
@@ -144,7 +137,7 @@ def promote_next_key(settings: Settings) -> tuple[SigningKey, SigningKey]:
                 f"{retired} exists and holds another key; move it away and finish again"
             ) from None
     os.replace(settings.next_signing_key_path, settings.signing_key_path)
-    _fsync_dir(settings.keys_dir)
+    fsync_dir(settings.keys_dir)
     return old, new
 
 

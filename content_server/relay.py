@@ -39,8 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from signage_core import topics
-
 from . import broker
 from .errors import InvalidInputError, NotFoundError
 from .models import descendants
@@ -367,13 +365,7 @@ def mosquitto_conf(
     ]
     if city.scheme == "mqtts":
         lines += ["bridge_capath /etc/ssl/certs", "bridge_insecure false"]
-    for d in sorted(relay.devices):
-        lines += [
-            f"topic {topics.status_topic(d)} out 1",
-            f"topic {topics.heartbeat_topic(d)} out 1",
-            f"topic {topics.cmd_topic(d)} in 1",
-        ]
-    lines += [f"topic {topics.alert_topic(s)} in 1" for s in sorted(relay.alert_sites)]
+    lines += [f"topic {t} {'out' if up else 'in'} 1" for t, up in broker.relay_topics(relay)]
     return "\n".join(lines) + "\n"
 
 

@@ -61,15 +61,31 @@ def make(tmp_path: Path, server: FakeServer, runtimes: list[Runtime], **kw: Any)
     return rt
 
 
+def playing(tmp_path: Path, server: FakeServer, runtimes: list[Runtime]) -> Runtime:
+    """A runtime, started, once it plays what the server published."""
+    rt = make(tmp_path, server, runtimes)
+    rt.start()
+    wait_for(lambda: rt.current)
+    return rt
+
+
+def announcing(
+    tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
+) -> tuple[Runtime, Announced]:
+    """A runtime whose announcements are recorded, started."""
+    rt = make(tmp_path, server, runtimes)
+    announced = Announced()
+    rt.add_listener(announced)
+    rt.start()
+    return rt, announced
+
+
 def test_runtime_syncs_in_the_background_and_announces(
     tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
 ) -> None:
     server.publish_assets(1, MAP)
-    rt = make(tmp_path, server, runtimes)
-    announced = Announced()
-    rt.add_listener(announced)
 
-    rt.start()
+    rt, announced = announcing(tmp_path, server, runtimes)
 
     assert announced.event.wait(5)
     assert announced.versions() == [1] and announced.threads == {"sync-worker"}
@@ -82,10 +98,7 @@ def test_sync_now_wakes_the_worker(
     tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
 ) -> None:
     server.publish_assets(1, MAP)
-    rt = make(tmp_path, server, runtimes)
-    announced = Announced()
-    rt.add_listener(announced)
-    rt.start()
+    rt, announced = announcing(tmp_path, server, runtimes)
     wait_for(lambda: announced.versions() == [1])
     server.publish_assets(2, MAP, HOURS)
 
@@ -99,10 +112,7 @@ def test_runtime_plays_the_last_good_manifest_with_the_server_unreachable(
     tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
 ) -> None:
     server.publish_assets(5, MAP)
-    first = make(tmp_path, server, runtimes)
-    first.start()
-    wait_for(lambda: first.current)
-    first.stop()
+    playing(tmp_path, server, runtimes).stop()
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the link is down
     settings = device_settings(tmp_path, server, server_url=url, request_timeout_s=2)
@@ -123,9 +133,7 @@ def test_proof_of_play_reaches_the_server(
     tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
 ) -> None:
     server.publish_assets(1, MAP)
-    rt = make(tmp_path, server, runtimes)
-    rt.start()
-    wait_for(lambda: rt.current)
+    rt = playing(tmp_path, server, runtimes)
 
     record_id = rt.record_play(
         playlist_id="welcome",

@@ -5,7 +5,8 @@ an older version let store such a date recovers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,10 @@ from typing import Any
 import pytest
 
 from device_runtime import Runtime
-from device_runtime.settings import DeviceSettings
 from signage_core.alert import SCHEMA as ALERT_SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
-from tests.support.fault_server import DEVICE, TOKEN, FaultServer
+from tests.support.fault_server import FaultServer, device_settings
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.live
@@ -42,22 +42,17 @@ def _alert(key: SigningKey, version: int) -> dict[str, Any]:
     return sign_envelope(signed, [key])
 
 
-def _runtime(root: Path, server: FaultServer) -> Runtime:
-    settings = DeviceSettings(
-        device_id=DEVICE,
-        token=TOKEN,
-        server_url=server.url,
-        trusted_keys=(server.key.public,),
-        mqtt_url="mqtt://127.0.0.1:9",
-        mqtt_password="unused",
-        data_dir=root,
-        poll_interval_s=3600,
-    )
-    return Runtime(settings, enable_mqtt=False)  # the real HttpFetcher, real loopback HTTP
-
-
-def _playing(rt: Runtime, version: int) -> bool:
-    return rt.current is not None and rt.current.manifest.version == version
+@contextmanager
+def _running(root: Path, server: FaultServer, version: int) -> Iterator[Runtime]:
+    """The device booted on ``root``, once it plays ``version``; stopped on leaving."""
+    settings = device_settings(root, server, poll_interval_s=3600)
+    rt = Runtime(settings, enable_mqtt=False)  # the real HttpFetcher, real loopback HTTP
+    try:
+        rt.start()
+        wait_for(lambda: rt.current is not None and rt.current.manifest.version == version)
+        yield rt
+    finally:
+        rt.stop()
 
 
 def test_a_forged_date_of_2100_expires_nothing_across_a_reboot(tmp_path: Path) -> None:
@@ -65,38 +60,24 @@ def test_a_forged_date_of_2100_expires_nothing_across_a_reboot(tmp_path: Path) -
         server.date = FORGED
         server.publish(1, b"PNG map " * 50, alerts=[_alert(server.key, 1)])
 
-        rt = _runtime(tmp_path, server)
-        try:
-            rt.start()
-            wait_for(lambda: _playing(rt, 1))
+        with _running(tmp_path, server, 1) as rt:
             assert [a.id for a in rt.alerts] == ["flood-1"]
             skew = rt.status().clock_skew_s
             assert skew is not None and skew < -70 * 365 * 86400  # reported, not trusted
-        finally:
-            rt.stop()
         trust = (tmp_path / "state" / "trust.json").read_text()
         assert "2100" not in trust
 
         # Reboot on the same data folder, as the same device: still 2100 on the wire.
         server.publish(2, b"PNG map " * 50, alerts=[_alert(server.key, 2)])
-        rebooted = _runtime(tmp_path, server)
-        try:
-            rebooted.start()
-            wait_for(lambda: _playing(rebooted, 2))
+        with _running(tmp_path, server, 2) as rebooted:
             assert [a.id for a in rebooted.alerts] == ["flood-2"]
-        finally:
-            rebooted.stop()
 
 
 def test_a_device_that_stored_a_forged_date_recovers_after_a_reboot(tmp_path: Path) -> None:
     with FaultServer() as server:
         server.publish(1, b"PNG map " * 50)
-        rt = _runtime(tmp_path, server)
-        try:
-            rt.start()
-            wait_for(lambda: _playing(rt, 1))
-        finally:
-            rt.stop()
+        with _running(tmp_path, server, 1):
+            pass
         # What an older version left on disk after one answer dated 2100.
         path = tmp_path / "state" / "trust.json"
         doc = json.loads(path.read_text())
@@ -104,11 +85,6 @@ def test_a_device_that_stored_a_forged_date_recovers_after_a_reboot(tmp_path: Pa
         path.write_text(json.dumps(doc))
 
         server.publish(2, b"PNG map " * 50, alerts=[_alert(server.key, 1)])
-        rebooted = _runtime(tmp_path, server)
-        try:
-            rebooted.start()
-            wait_for(lambda: _playing(rebooted, 2))
+        with _running(tmp_path, server, 2) as rebooted:
             assert [a.id for a in rebooted.alerts] == ["flood-1"]
-        finally:
-            rebooted.stop()
         assert "server_date" not in json.loads(path.read_text())

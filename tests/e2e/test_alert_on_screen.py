@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import requests
 
-from tests.support.stack import Stack, artifacts_dir
+from tests.support.stack import Stack, admin_headers, artifacts_dir, command
 from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.e2e
@@ -31,16 +31,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s.stop()
 
 
-def admin(stack: Stack) -> dict[str, str]:
-    r = requests.post(
-        f"{stack.server_url}/api/v1/auth/token",
-        data={"username": "admin", "password": stack.admin_password},
-        timeout=5,
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def red_fraction(png: bytes) -> float:
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None, "the screenshot is not a PNG"
@@ -50,12 +40,7 @@ def red_fraction(png: bytes) -> float:
 
 def screenshot(stack: Stack, headers: dict[str, str], previous: str | None) -> tuple[bytes, str]:
     """Ask the device for a screenshot over MQTT and wait for an upload newer than ``previous``."""
-    r = requests.post(
-        f"{stack.server_url}/api/v1/devices/{DEVICE}/commands",
-        json={"cmd": "screenshot", "ttl_s": 30},
-        headers=headers,
-        timeout=5,
-    )
+    r = command(stack, headers, DEVICE, "screenshot")
     assert r.status_code in (200, 201, 202), r.text
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -72,7 +57,7 @@ def screenshot(stack: Stack, headers: dict[str, str], previous: str | None) -> t
 def test_an_alert_covers_the_screen_the_screenshot_shows_it_and_restart_restarts(
     stack: Stack, tmp_path: Path
 ) -> None:
-    headers = admin(stack)
+    headers = admin_headers(stack)
     config = stack.root / "devices" / f"{DEVICE}.toml"
     log = (tmp_path / "player.log").open("wb")  # a file, not a pipe nobody drains
     with xvfb(tmp_path / "x") as display, log:
@@ -130,12 +115,7 @@ def test_an_alert_covers_the_screen_the_screenshot_shows_it_and_restart_restarts
             assert red_fraction(after) < 0.2, "the cancelled alert is still on screen"
 
             # `restart`: the player ends with the code systemd's unit restarts on.
-            r = requests.post(
-                f"{stack.server_url}/api/v1/devices/{DEVICE}/commands",
-                json={"cmd": "restart", "ttl_s": 30},
-                headers=headers,
-                timeout=5,
-            )
+            r = command(stack, headers, DEVICE, "restart")
             assert r.status_code in (200, 201, 202), r.text
             player.wait(timeout=20)
             output = (tmp_path / "player.log").read_text(errors="replace")

@@ -10,10 +10,8 @@ up with the commands an operator runs: ``add-device`` with the relay's URLs,
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import sys
-import tempfile
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,9 +22,9 @@ import pytest
 import requests
 
 from signage_core import topics
-from tests.support.mosquitto import MOSQUITTO
+from tests.support.mosquitto import MOSQUITTO, readable_dir
 from tests.support.mqtt_watch import Watcher
-from tests.support.stack import Stack
+from tests.support.stack import Stack, admin_headers, command
 from tests.support.uplink import SeenRequest, Uplink
 from tests.support.waiting import free_port, wait_port, wait_until
 
@@ -45,9 +43,7 @@ class Relay:
         self.stack = stack
         self.port = free_port()
         self.mqtt_port = free_port()
-        # nginx's workers and Mosquitto drop to their own users: not under pytest's 0700 tmp.
-        self.dir = Path(tempfile.mkdtemp(prefix="gate-relay-"))
-        os.chmod(self.dir, 0o755)
+        self.dir = readable_dir("gate-relay-")  # nginx's workers and Mosquitto read it
         self.uplink: Uplink | None = None
 
     @property
@@ -114,16 +110,6 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
         shutil.rmtree(relay.dir, ignore_errors=True)
 
 
-def admin(stack: Stack) -> dict[str, str]:
-    r = requests.post(
-        f"{stack.server_url}/api/v1/auth/token",
-        data={"username": "admin", "password": stack.admin_password},
-        timeout=5,
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def token(stack: Stack, device_id: str) -> str:
     for line in (stack.root / "devices" / f"{device_id}.toml").read_text().splitlines():
         if line.startswith("token = "):
@@ -188,7 +174,7 @@ def test_a_device_at_the_gate_syncs_reports_and_hears_the_city_through_the_relay
     assert uplink.down_bytes >= sum(wanted.values())
 
     # Its heartbeat reaches the city server's ingest through the bridge.
-    headers = admin(stack)
+    headers = admin_headers(stack)
 
     def heartbeat() -> dict[str, Any] | None:
         r = requests.get(f"{stack.server_url}/api/v1/devices/{FIRST}", headers=headers, timeout=5)
@@ -236,12 +222,7 @@ def test_a_device_at_the_gate_syncs_reports_and_hears_the_city_through_the_relay
 
     # A command comes down too: the headless device answers `screenshot` over HTTP,
     # through the relay.
-    r = requests.post(
-        f"{stack.server_url}/api/v1/devices/{FIRST}/commands",
-        json={"cmd": "screenshot", "ttl_s": 60},
-        headers=headers,
-        timeout=5,
-    )
+    r = command(stack, headers, FIRST, "screenshot", ttl_s=60)
     assert r.status_code == 202, r.text
     wait_until(lambda: "screenshot: uploaded" in stack.log(FIRST), 20, "the screenshot")
 
@@ -334,7 +315,7 @@ def test_a_second_device_gets_the_same_assets_from_the_relay_cache_not_the_uplin
     for _ in range(2):
         r = requests.get(f"{gate.url}/api/v1/assets/{'0' * 64}", headers=elsewhere, timeout=5)
         assert r.status_code == 404, r.text
-    r = requests.get(f"{gate.url}/api/v1/playlists", headers=admin(stack), timeout=5)
+    r = requests.get(f"{gate.url}/api/v1/playlists", headers=admin_headers(stack), timeout=5)
     assert r.status_code == 404 and "gate relay" in r.json()["detail"]
 
     # The uplink drops: what the relay holds still goes to a token the city accepted in

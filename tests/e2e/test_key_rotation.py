@@ -6,7 +6,6 @@ under the new key; one that was offline the whole time refuses it and keeps play
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import requests
 
 from signage_core.signing import PublicKey
 from tests.support import waiting
-from tests.support.stack import Stack
+from tests.support.stack import Stack, read_db
 
 pytestmark = pytest.mark.e2e
 ONLINE = "adot-hall-1"  # syncs all along
@@ -69,14 +68,8 @@ def learned(stack: Stack, device: str) -> list[str]:
 
 def heartbeat(stack: Stack, device: str) -> dict[str, Any]:
     """The device's newest heartbeat as the server stored it."""
-    db = sqlite3.connect(f"file:{stack.data_dir / 'content.db'}?mode=ro", uri=True)
-    try:
-        row = db.execute(
-            "SELECT heartbeat FROM device_health WHERE device_id = ?", (device,)
-        ).fetchone()
-    finally:
-        db.close()
-    beat: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
+    rows = read_db(stack, "SELECT heartbeat FROM device_health WHERE device_id = ?", device)
+    beat: dict[str, Any] = json.loads(rows[0][0]) if rows and rows[0][0] else {}
     return beat
 
 

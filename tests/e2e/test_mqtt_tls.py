@@ -7,9 +7,7 @@ given the wrong CA does not talk to the broker and says why."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +18,7 @@ import requests
 
 from device_runtime import Runtime
 from device_runtime.settings import load_settings
-from tests.support.mosquitto import MOSQUITTO
+from tests.support.mosquitto import MOSQUITTO, readable_tmp_dir
 from tests.support.pki import Pki
 from tests.support.stack import Stack, _cli
 from tests.support.waiting import wait_port, wait_until
@@ -35,11 +33,8 @@ DEVICE = "adot-hall-1"
 
 @pytest.fixture
 def pki_dir() -> Iterator[Path]:
-    # Mosquitto drops to its own user: the folder must be outside pytest's private tmp.
-    folder = Path(tempfile.mkdtemp(prefix="signage-pki-"))
-    os.chmod(folder, 0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with readable_tmp_dir("signage-pki-") as folder:
+        yield folder
 
 
 def _serve(stack: Stack, name: str, port: int, mqtt_url: str, ca_file: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from signage_core.signing import PublicKey
 from signage_core.trust import TrustContext, accept_manifest
 from signage_player.presenter import programme
 from tests.support.mqtt_watch import Watcher
-from tests.support.stack import Stack, artifacts_dir
+from tests.support.stack import Stack, artifacts_dir, read_db
 from tests.support.waiting import wait_until
 from tests.support.xvfb import xvfb
 
@@ -149,13 +148,9 @@ def test_player_shows_the_gate_content_and_its_proof_of_play_reaches_the_server(
     try:
 
         def plays() -> list[dict[str, object]]:
-            db = sqlite3.connect(f"file:{stack.data_dir / 'content.db'}?mode=ro", uri=True)
-            try:
-                rows = db.execute(
-                    "SELECT body FROM events WHERE device_id = ? AND kind = 'play'", (DEVICE,)
-                ).fetchall()
-            finally:
-                db.close()
+            rows = read_db(
+                stack, "SELECT body FROM events WHERE device_id = ? AND kind = 'play'", DEVICE
+            )
             return [json.loads(r[0]) for r in rows]
 
         wait_until(lambda: len(plays()) >= 2, 30, "proof of play at the server")

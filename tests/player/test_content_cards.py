@@ -10,9 +10,6 @@ at a readable size, and that every character has a glyph.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ import yaml
 
 from signage_core.coverage import load_cmap, missing_glyphs
 from tests.player.player_fakes import playlist, signed_dict, text_item
+from tests.player.player_kit import run_player
 from tests.support.xvfb import xvfb
 
 pytestmark = [pytest.mark.display, pytest.mark.live]
@@ -102,21 +100,9 @@ def test_customs_documents_and_emergency_pages_fit_their_cards_in_vietnamese_and
             for (item_id, lang), path in shots.items()
         ],
         "exit_after": 200,
-        "report": str(tmp_path / "report.json"),
     }
-    (tmp_path / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False))
     with xvfb(tmp_path / "xvfb") as display:
-        proc = subprocess.run(
-            [sys.executable, str(HERE / "player_driver.py"), str(tmp_path / "scenario.json")],
-            env=display.env(PYTHONPATH=str(ROOT)),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert not report["missed_captures"], (report["cards"], proc.stderr[-3000:])
+        report = run_player(display, tmp_path, scenario, timeout=240)
 
     lao, latin = (
         load_cmap(FONTS / "NotoSansLao-Regular.ttf"),

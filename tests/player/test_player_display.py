@@ -8,7 +8,6 @@ the driver reports) for Lao wrapping only between ICU words and never overflowin
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from tests.player.player_fakes import (
     store_asset,
     text_item,
 )
+from tests.player.player_kit import run_player
 from tests.support.xvfb import Display, xvfb
 
 pytestmark = pytest.mark.display
@@ -46,25 +46,6 @@ BACKGROUND_BGR = (74, 41, 13)  # playback.kv BACKGROUND (0.05, 0.16, 0.29) in 8-
 def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Display]:
     with xvfb(tmp_path_factory.mktemp("xvfb")) as d:
         yield d
-
-
-def run_player(display: Display, tmp: Path, scenario: dict[str, Any]) -> dict[str, Any]:
-    scenario = {**scenario, "report": str(tmp / "report.json")}
-    path = tmp / "scenario.json"
-    path.write_text(json.dumps(scenario, ensure_ascii=False), encoding="utf-8")
-    env = display.env(PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, str(HERE / "player_driver.py"), str(path)],
-        env=env,
-        cwd=tmp,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report: dict[str, Any] = json.loads((tmp / "report.json").read_text(encoding="utf-8"))
-    assert not report["missed_captures"], (report["cards"], proc.stderr[-3000:])
-    return report
 
 
 def map_png() -> bytes:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from signage_core.manifest import Manifest
 from signage_player import strings
 from signage_player.presenter import Card, Presenter, item_cards, programme
 from tests.player.player_fakes import image_item, manifest, playlist, text_item
@@ -32,6 +33,21 @@ SHA = "a" * 64
 
 def at(hhmm: str, day: str = "2026-11-26") -> datetime:
     return datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=HUE)
+
+
+def daytime_over_fallback() -> Manifest:
+    """Welcome from 07:00 to 17:00, the opening hours (the fallback) the rest of the day."""
+    return manifest(
+        [
+            playlist("fallback", [HOURS], fallback=True),
+            playlist(
+                "daytime",
+                [WELCOME],
+                priority=10,
+                schedule={"windows": [{"start": "07:00", "end": "17:00"}]},
+            ),
+        ]
+    )
 
 
 def keys(cards: tuple[Card, ...] | list[Card]) -> list[tuple[str, str]]:
@@ -99,17 +115,7 @@ def test_peek_names_the_next_card_without_moving() -> None:
 
 
 def test_the_schedule_picks_playlists_and_says_when_it_next_changes() -> None:
-    m = manifest(
-        [
-            playlist("fallback", [HOURS], fallback=True),
-            playlist(
-                "daytime",
-                [WELCOME],
-                priority=10,
-                schedule={"windows": [{"start": "07:00", "end": "17:00"}]},
-            ),
-        ]
-    )
+    m = daytime_over_fallback()
     night = programme(m, at("06:59"))
     assert {c.playlist_id for c in night.cards} == {"fallback"}
     assert night.next_change_at == at("07:00")
@@ -120,17 +126,7 @@ def test_the_schedule_picks_playlists_and_says_when_it_next_changes() -> None:
 
 
 def test_the_presenter_loops_and_switches_when_the_schedule_changes() -> None:
-    m = manifest(
-        [
-            playlist("fallback", [HOURS], fallback=True),
-            playlist(
-                "daytime",
-                [WELCOME],
-                priority=10,
-                schedule={"windows": [{"start": "07:00", "end": "17:00"}]},
-            ),
-        ]
-    )
+    m = daytime_over_fallback()
     p = Presenter()
     assert p.update(m, at("06:59")) is True  # nothing on screen yet
     assert next_cards(p, 3) == [("hours", "vi"), ("hours", "lo"), ("hours", "vi")]
@@ -180,17 +176,7 @@ def test_unplayable_cards_are_skipped_and_none_means_the_empty_state() -> None:
 
 @pytest.mark.parametrize("hour", ["06:59", "17:00", "23:30"])
 def test_outside_the_window_only_fallback_plays(hour: str) -> None:
-    m = manifest(
-        [
-            playlist("fallback", [HOURS], fallback=True),
-            playlist(
-                "daytime",
-                [WELCOME],
-                priority=10,
-                schedule={"windows": [{"start": "07:00", "end": "17:00"}]},
-            ),
-        ]
-    )
+    m = daytime_over_fallback()
     cards = programme(m, at(hour).astimezone(UTC) + timedelta(seconds=1)).cards
     assert {c.playlist_id for c in cards} == {"fallback"}
 

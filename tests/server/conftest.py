@@ -14,11 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from content_server.app import create_app
 from content_server.cli import main
-from content_server.datadir import initialise
 from content_server.settings import Settings
 from tests.server.content_server_kit import (
     ADMIN_PASSWORD,
@@ -26,7 +23,9 @@ from tests.server.content_server_kit import (
     CliResult,
     Server,
     add_device,
+    data_folder,
     import_folder,
+    serving,
     write_content,
 )
 
@@ -48,15 +47,20 @@ def content_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings(data_dir=tmp_path / "data")
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
-    return s
+    return data_folder(tmp_path)
 
 
 @pytest.fixture
 def import_content() -> Callable[..., None]:
     """``import_content(settings, folder, now=NOW)``: import without publishing."""
     return import_folder
+
+
+@pytest.fixture
+def imported(settings: Settings, content_dir: Path) -> Settings:
+    """``settings``, its data folder holding the fixture content (imported, not published)."""
+    import_folder(settings, content_dir)
+    return settings
 
 
 @pytest.fixture
@@ -68,15 +72,8 @@ def enrol_device() -> Callable[..., str]:
 @pytest.fixture
 def server(settings: Settings, content_dir: Path) -> Iterator[Server]:
     """A running app with the fixture content and two devices: adot-hall-1, hongvan-1."""
-    import_folder(settings, content_dir)
-    tokens = {
-        "adot-hall-1": add_device(settings, "adot-hall-1", "adot-hall"),
-        "hongvan-1": add_device(settings, "hongvan-1", "hongvan"),
-    }
-    clock = [NOW]
-    app = create_app(settings, clock=lambda: clock[0])
-    with TestClient(app) as client:
-        yield Server(settings, app, client, tokens, clock)
+    with serving(settings, content_dir, {"adot-hall-1": "adot-hall", "hongvan-1": "hongvan"}) as s:
+        yield s
 
 
 @pytest.fixture

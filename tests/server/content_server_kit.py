@@ -5,12 +5,16 @@ Imported by ``conftest.py`` and by the tests (for ``NOW`` and the ``Server`` typ
 
 from __future__ import annotations
 
+import json
 import struct
 import tempfile
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -18,7 +22,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from content_server import importer
+from content_server.app import create_app
 from content_server.assets import AssetStore
+from content_server.datadir import initialise
 from content_server.enrollment import Credentials, enrol
 from content_server.keys import load_signing_keys
 from content_server.publishing import publish
@@ -157,6 +163,14 @@ playlist:
 """
 
 
+def data_folder(root: Path, **settings: Any) -> Settings:
+    """A new data folder ``root/data``, initialised (``admin`` / ``ADMIN_PASSWORD``), with
+    ``settings`` other than the defaults."""
+    s = Settings(data_dir=root / "data", **settings)
+    initialise(s, "admin", ADMIN_PASSWORD, NOW)
+    return s
+
+
 def write_content(folder: Path) -> Path:
     """The fixture playlist folder; returns it."""
     files = {
@@ -215,6 +229,46 @@ def add_device(settings: Settings, device_id: str, site: str, now: datetime = NO
     return creds.token
 
 
+def cli_add_device(
+    cli: Callable[..., CliResult],
+    settings: Settings,
+    out: Path,
+    *extra: str,
+    site: str = "adot-hall",
+    device_id: str = "adot-hall-1",
+) -> CliResult:
+    """``content-server add-device`` as an operator types it, the config written to ``out``."""
+    return cli(
+        "add-device", "--data-dir", settings.data_dir, "--site", site,
+        "--device-id", device_id, "--server-url", "http://127.0.0.1:8000",
+        "--mqtt-url", "mqtt://127.0.0.1:1883", "--config-out", out, *extra,
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def stored(settings: Settings, read: Callable[[Store], T]) -> T:
+    """What ``read`` finds in the data folder's database, opened and closed around it."""
+    with closing(Store.open(settings.db_path)) as store:
+        return read(store)
+
+
+def newest_envelope(settings: Settings, device_id: str) -> bytes:
+    """The device's newest manifest envelope as stored: signed, as the device gets it."""
+    with closing(Store.open(settings.db_path)) as store:
+        version, _ = store.latest_manifest_versions()[device_id]
+        envelope = store.manifest_envelope(device_id, version)
+    assert envelope is not None
+    return envelope
+
+
+def newest_signed(settings: Settings, device_id: str) -> dict[str, Any]:
+    """The ``signed`` part of the device's newest manifest."""
+    signed: dict[str, Any] = json.loads(newest_envelope(settings, device_id))["signed"]
+    return signed
+
+
 @dataclass
 class Server:
     settings: Settings
@@ -230,6 +284,21 @@ class Server:
 
     def auth(self, device_id: str = "adot-hall-1") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[device_id]}"}
+
+
+@contextmanager
+def serving(settings: Settings, content_dir: Path, devices: dict[str, str]) -> Iterator[Server]:
+    """The app on ``settings`` in this process, the content of ``content_dir`` imported and
+    ``devices`` (``{device id: site}``) enrolled and published; its clock is ``NOW`` until
+    the test moves ``Server.clock``."""
+    import_folder(settings, content_dir)
+    tokens = {
+        device_id: add_device(settings, device_id, site) for device_id, site in devices.items()
+    }
+    clock = [NOW]
+    app = create_app(settings, clock=lambda: clock[0])
+    with TestClient(app) as client:
+        yield Server(settings, app, client, tokens, clock)
 
 
 @dataclass(frozen=True)

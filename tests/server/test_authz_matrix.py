@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from content_server.app import create_app
-from content_server.datadir import initialise
-from content_server.settings import Settings
 from tests.server.api_kit import add_user, image_bytes, playlist_body, text_item, upload
-from tests.server.content_server_kit import NOW, Server, add_device, import_folder, write_content
+from tests.server.content_server_kit import (
+    Server,
+    data_folder,
+    serving,
+    write_content,
+)
 
 SITES = {"own": "adot", "foreign": "hongvan"}
 PLAYLISTS = {"own": "adot-welcome", "foreign": "hongvan-welcome"}
@@ -29,14 +30,9 @@ DEVICES = {"own": "adot-hall-1", "foreign": "hongvan-1"}
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("matrix")
-    settings = Settings(data_dir=tmp / "data")
-    initialise(settings, "admin", "correct horse battery", NOW)
-    import_folder(settings, write_content(tmp / "playlists"))
-    for device, site in (("adot-hall-1", "adot-hall"), ("hongvan-1", "hongvan")):
-        add_device(settings, device, site)
-    app = create_app(settings, clock=lambda: NOW)
-    with TestClient(app) as client:
-        server = Server(settings, app, client, {}, [NOW])
+    devices = {"adot-hall-1": "adot-hall", "hongvan-1": "hongvan"}
+    with serving(data_folder(tmp), write_content(tmp / "playlists"), devices) as server:
+        client = server.client
         auth = {
             "admin": add_user(server, "root", "admin", None),
             "editor": add_user(server, "guard-adot", "editor", "adot"),

@@ -24,7 +24,7 @@ import pytest
 from content_server.settings import Settings
 from content_server.store import Store
 from signage_core.signing import PublicKey
-from tests.server.content_server_kit import CliResult
+from tests.server.content_server_kit import CliResult, cli_add_device, stored
 from tests.support.waiting import free_port
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -36,11 +36,7 @@ def mode(path: Path) -> int:
 
 
 def dump(settings: Settings) -> str:
-    store = Store.open(settings.db_path)
-    try:
-        return store.dump()
-    finally:
-        store.close()
+    return stored(settings, Store.dump)
 
 
 def test_init_creates_everything_and_shows_a_generated_password_once(
@@ -102,26 +98,12 @@ def test_init_refuses_a_short_password_and_leaves_nothing(cli: Cli, tmp_path: Pa
     assert not (tmp_path / "data" / "content.db").exists()
 
 
-def add_device(
-    cli: Cli, settings: Settings, out: Path, *extra: str, site: str = "adot-hall"
-) -> CliResult:
-    return cli(
-        "add-device", "--data-dir", settings.data_dir, "--site", site,
-        "--device-id", "adot-hall-1", "--server-url", "http://127.0.0.1:8000",
-        "--mqtt-url", "mqtt://127.0.0.1:1883", "--config-out", out, *extra,
-    )  # fmt: skip
-
-
+@pytest.mark.usefixtures("imported")
 def test_add_device_writes_a_private_config_that_works(
-    cli: Cli,
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    import_content: Callable[..., None],
+    cli: Cli, settings: Settings, tmp_path: Path
 ) -> None:
-    import_content(settings, content_dir)
     out = tmp_path / "devices" / "adot-hall-1.toml"
-    result = add_device(cli, settings, out, "--device-data-dir", "/srv/signage")
+    result = cli_add_device(cli, settings, out, "--device-data-dir", "/srv/signage")
     assert result.returncode == 0, result.stderr
     assert "published manifest version 1 for adot-hall-1" in result.stdout
     assert mode(out) == 0o600
@@ -146,24 +128,20 @@ def test_add_device_writes_a_private_config_that_works(
     assert envelope is not None and json.loads(envelope)["signatures"][0]["keyid"] == key.keyid
 
 
+@pytest.mark.usefixtures("imported")
 def test_add_device_refuses_twice_and_replaces_on_request(
-    cli: Cli,
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    import_content: Callable[..., None],
+    cli: Cli, settings: Settings, tmp_path: Path
 ) -> None:
-    import_content(settings, content_dir)
     out = tmp_path / "dev.toml"
-    assert add_device(cli, settings, out).returncode == 0
+    assert cli_add_device(cli, settings, out).returncode == 0
     first = out.read_text()
-    refused = add_device(cli, settings, tmp_path / "other.toml")
+    refused = cli_add_device(cli, settings, tmp_path / "other.toml")
     assert refused.returncode == 1
     assert "already enrolled; add --replace" in refused.stderr
     assert not (tmp_path / "other.toml").exists()
-    assert add_device(cli, settings, out).returncode == 1  # the config exists
+    assert cli_add_device(cli, settings, out).returncode == 1  # the config exists
     assert out.read_text() == first
-    replaced = add_device(cli, settings, out, "--replace")
+    replaced = cli_add_device(cli, settings, out, "--replace")
     assert replaced.returncode == 0
     assert "re-enrolled" in replaced.stdout
     assert tomllib.loads(out.read_text())["token"] != tomllib.loads(first)["token"]
@@ -173,17 +151,16 @@ def test_add_device_at_an_unknown_site_writes_nothing(
     cli: Cli, settings: Settings, tmp_path: Path
 ) -> None:
     out = tmp_path / "dev.toml"
-    result = add_device(cli, settings, out, site="nowhere")
+    result = cli_add_device(cli, settings, out, site="nowhere")
     assert result.returncode == 1
     assert "site 'nowhere' does not exist" in result.stderr
     assert list(tmp_path.glob("*dev.toml*")) == []
 
 
+@pytest.mark.usefixtures("imported")
 def test_publish_signs_a_higher_version_for_every_device(
-    run_cli: Run, settings: Settings, content_dir: Path, import_content: Callable[..., None],
-    enrol_device: Callable[..., str],
-) -> None:  # fmt: skip
-    import_content(settings, content_dir)
+    run_cli: Run, settings: Settings, enrol_device: Callable[..., str]
+) -> None:
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-1", "hongvan")
     result = run_cli("publish", "--data-dir", settings.data_dir)
@@ -191,13 +168,12 @@ def test_publish_signs_a_higher_version_for_every_device(
     assert result.stdout.strip() == "published manifest version 3 for adot-hall-1, hongvan-1"
 
 
+@pytest.mark.usefixtures("imported")
 def test_mqtt_config_writes_broker_files_from_stored_hashes(
-    cli: Cli, settings: Settings, content_dir: Path, tmp_path: Path,
-    import_content: Callable[..., None],
-) -> None:  # fmt: skip
-    import_content(settings, content_dir)
+    cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
     device_config = tmp_path / "dev.toml"
-    assert add_device(cli, settings, device_config).returncode == 0
+    assert cli_add_device(cli, settings, device_config).returncode == 0
     password = tomllib.loads(device_config.read_text())["mqtt_password"]
     out = tmp_path / "mosquitto"
     result = cli("mqtt-config", "--data-dir", settings.data_dir, "--out", out, "--port", "18830")

@@ -21,6 +21,7 @@ import yaml
 from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
+from tests.server.content_server_kit import newest_signed, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYLISTS = ROOT / "playlists"
@@ -168,18 +169,6 @@ def test_the_checks_catch_an_unlisted_source_and_a_rule_without_its_source(
         documented_sources("# Content\n\n## Pictures\n")
 
 
-def _signed(settings: Settings, device_id: str) -> dict[str, Any]:
-    store = Store.open(settings.db_path)
-    try:
-        version, _ = store.latest_manifest_versions()[device_id]
-        envelope = store.manifest_envelope(device_id, version)
-    finally:
-        store.close()
-    assert envelope is not None
-    signed: dict[str, Any] = json.loads(envelope)["signed"]
-    return signed
-
-
 def test_sources_are_accepted_by_the_import_and_kept_out_of_the_manifest(
     cli: Callable[..., Any],
     settings: Settings,
@@ -194,7 +183,7 @@ def test_sources_are_accepted_by_the_import_and_kept_out_of_the_manifest(
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
     enrol_device(settings, "adot-hall-1", "adot-hall")
-    signed = _signed(settings, "adot-hall-1")
+    signed = newest_signed(settings, "adot-hall-1")
     welcome = next(p for p in signed["playlists"] if p["id"] == "adot-welcome")
     assert welcome["items"][0]["id"] == "welcome"
     assert "sources" not in json.dumps(signed)
@@ -231,11 +220,7 @@ def test_a_malformed_sources_list_is_named_by_line_and_nothing_is_imported(
 
     err = capsys.readouterr().err
     assert f"{path}:{line}: {reason}" in err, err
-    store = Store.open(settings.db_path)
-    try:
-        assert store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.playlists) == []
 
 
 def test_the_real_content_publishes_the_corrections_for_both_gates(
@@ -243,11 +228,7 @@ def test_the_real_content_publishes_the_corrections_for_both_gates(
 ) -> None:
     result = cli("import", PLAYLISTS, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        sites = store.sites()
-    finally:
-        store.close()
+    sites = stored(settings, Store.sites)
     # A Đớt is a main gate: no "international" in any language of its name.
     assert sites["adot"].name == {
         "vi": "Cửa khẩu A Đớt",
@@ -257,7 +238,7 @@ def test_the_real_content_publishes_the_corrections_for_both_gates(
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-hall-1", "hongvan-hall")
     for gate, device in (("adot", "adot-hall-1"), ("hongvan", "hongvan-hall-1")):
-        signed = _signed(settings, device)
+        signed = newest_signed(settings, device)
         items = {i["id"]: i for p in signed["playlists"] for i in p["items"]}
         pages = {p["id"]: p for p in signed["pages"]}
         gold = items[f"{gate}-customs-gold"]["variants"]

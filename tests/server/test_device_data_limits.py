@@ -14,12 +14,11 @@ from fastapi.testclient import TestClient
 
 from content_server import ratelimit
 from content_server.app import create_app
-from content_server.datadir import initialise
 from content_server.ratelimit import TokenBuckets
 from content_server.settings import Settings
 from signage_core.timefmt import format_time
 from tests.server.api_kit import add_user, sign_in
-from tests.server.content_server_kit import ADMIN_PASSWORD, NOW, Server
+from tests.server.content_server_kit import Server, data_folder
 
 URL = "/api/v1/devices/{}/events"
 
@@ -27,15 +26,9 @@ URL = "/api/v1/devices/{}/events"
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
     """Small limits: 60 records an hour (one a minute) after a first batch of 500."""
-    s = Settings(
-        data_dir=tmp_path / "data",
-        events_per_hour=60,
-        event_burst=500,
-        event_max_bytes=1024,
-        event_retention_days=30,
+    return data_folder(
+        tmp_path, events_per_hour=60, event_burst=500, event_max_bytes=1024, event_retention_days=30
     )
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
-    return s
 
 
 def plays(server: Server, n: int, **extra: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 from content_server.cli import main
 from content_server.store import Store
 from tests.server.api_kit import add_user, playlist_body, text_item
-from tests.server.content_server_kit import Server, add_device
+from tests.server.content_server_kit import Server, add_device, stored
 
 
 def _playlists(server: Server, device_id: str) -> list[str]:
@@ -115,11 +115,7 @@ def test_yaml_playlists_name_groups(
     server.state.reload()
     assert "adot-welcome" in _playlists(server, "adot-hall-1")
     assert "adot-welcome" not in _playlists(server, "adot-kiosk-1")
-    store = Store.open(server.settings.db_path)
-    try:
-        (welcome,) = [p for p in store.playlists() if p.id == "adot-welcome"]
-    finally:
-        store.close()
+    (welcome,) = [p for p in stored(server.settings, Store.playlists) if p.id == "adot-welcome"]
     assert welcome.groups == ["adot-hall-screens"]
 
     path.write_text(path.read_text(encoding="utf-8").replace(

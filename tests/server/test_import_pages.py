@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
 from tests.server.api_kit import add_user
-from tests.server.content_server_kit import MP4, Server, png
+from tests.server.content_server_kit import MP4, Server, newest_signed, png, stored
 
 PAGES = """\
 page:
@@ -55,18 +54,6 @@ def pages_dir(content_dir: Path) -> Path:
     return content_dir
 
 
-def _signed(settings: Settings, device_id: str) -> dict[str, Any]:
-    store = Store.open(settings.db_path)
-    try:
-        version, _ = store.latest_manifest_versions()[device_id]
-        envelope = store.manifest_envelope(device_id, version)
-    finally:
-        store.close()
-    assert envelope is not None
-    signed: dict[str, Any] = json.loads(envelope)["signed"]
-    return signed
-
-
 def test_pages_reach_the_manifest_in_the_shape_the_api_gives_them(
     cli: Callable[..., Any],
     settings: Settings,
@@ -79,7 +66,7 @@ def test_pages_reach_the_manifest_in_the_shape_the_api_gives_them(
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-1", "hongvan")
 
-    signed = _signed(settings, "adot-hall-1")  # a kiosk below adot sees adot's pages
+    signed = newest_signed(settings, "adot-hall-1")  # a kiosk below adot sees adot's pages
     pages = {p["id"]: p for p in signed["pages"]}
     sha = pages["adot-duty-free"]["variants"]["vi"]["image"]
     assert pages["adot-customs"] == {
@@ -96,7 +83,7 @@ def test_pages_reach_the_manifest_in_the_shape_the_api_gives_them(
     assert pages["adot-health"]["position"] == 1
     assert signed["assets"][sha]["media_type"] == "image/png"
     assert (settings.assets_dir / sha).read_bytes() == png()
-    assert _signed(settings, "hongvan-1")["pages"] == []
+    assert newest_signed(settings, "hongvan-1")["pages"] == []
 
     again = cli("import", pages_dir, "--data-dir", settings.data_dir)
     assert "kiosk pages: 0 new, 0 changed, 4 unchanged" in again.stdout
@@ -167,11 +154,7 @@ def test_a_bad_page_is_named_by_line_and_nothing_is_stored(
     assert any(
         line.startswith(expected) and reason in line for line in result.stderr.splitlines()
     ), result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        assert store.pages() == [] and store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.pages) == [] and stored(settings, Store.playlists) == []
 
 
 @pytest.mark.parametrize(
@@ -200,11 +183,7 @@ def test_the_real_kiosk_pages_import(cli: Callable[..., Any], settings: Settings
     folder = Path(__file__).resolve().parents[2] / "playlists"
     result = cli("import", folder, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
-    store = Store.open(settings.db_path)
-    try:
-        pages = store.pages()
-    finally:
-        store.close()
+    pages = stored(settings, Store.pages)
     for site in ("adot", "hongvan"):
         mine = [p for p in pages if p.site_id == site]
         categories = [p for p in mine if p.kind == "category"]

@@ -14,17 +14,30 @@ import pytest
 from content_server.cli import main
 from content_server.settings import Settings
 from content_server.store import Store
+from tests.server.content_server_kit import stored
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 Cli = Callable[..., Any]
 
 
 def snapshot(settings: Settings) -> tuple[str, list[str]]:
-    store = Store.open(settings.db_path)
-    try:
-        return store.dump(), sorted(p.name for p in settings.assets_dir.iterdir())
-    finally:
-        store.close()
+    return stored(settings, Store.dump), sorted(p.name for p in settings.assets_dir.iterdir())
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    """Replace ``old`` (which must be there) with ``new`` in a content file; the file."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def refused(cli: Cli, settings: Settings, folder: Path) -> str:
+    """``content-server import folder``, which must fail; what it said on stderr."""
+    result = cli("import", folder, "--data-dir", settings.data_dir)
+    assert result.returncode == 1, result.stdout
+    stderr: str = result.stderr
+    return stderr
 
 
 def line_of(path: Path, fragment: str) -> int:
@@ -43,12 +56,8 @@ def test_import_stores_sites_playlists_and_media_then_changes_nothing_the_second
     assert "playlists: 4 new" in first.stdout
     assert "media files: 3 (3 new)" in first.stdout
 
-    store = Store.open(settings.db_path)
-    try:
-        playlists = {p.id: p for p in store.playlists()}
-        sites = store.sites()
-    finally:
-        store.close()
+    playlists = {p.id: p for p in stored(settings, Store.playlists)}
+    sites = stored(settings, Store.sites)
     assert sites["adot-hall"].parent_id == "adot"
     assert sites["adot"].languages is None  # inherited, not copied
     welcome = playlists["adot-welcome"]
@@ -85,15 +94,10 @@ def test_a_changed_playlist_is_updated_in_place(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
     assert cli("import", content_dir, "--data-dir", settings.data_dir).returncode == 0
-    path = content_dir / "fallback.yaml"
-    path.write_text(path.read_text().replace("duration_s: 10", "duration_s: 20"))
+    edit(content_dir / "fallback.yaml", "duration_s: 10", "duration_s: 20")
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert "playlists: 0 new, 1 changed, 3 unchanged" in result.stdout
-    store = Store.open(settings.db_path)
-    try:
-        (fallback,) = [p for p in store.playlists() if p.id == "hue-fallback"]
-    finally:
-        store.close()
+    (fallback,) = [p for p in stored(settings, Store.playlists) if p.id == "hue-fallback"]
     assert fallback.items[0]["duration_s"] == 20
 
 
@@ -222,12 +226,8 @@ def test_a_bad_file_is_named_by_line_and_nothing_is_stored(
     before = snapshot(settings)
     (tmp_path / "outside.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom")
     # A good change elsewhere must not be stored either: all files are checked first.
-    good = content_dir / "hongvan/welcome.yaml"
-    good.write_text(good.read_text().replace("duration_s: 5", "duration_s: 6"))
-    path = content_dir / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    edit(content_dir / "hongvan/welcome.yaml", "duration_s: 5", "duration_s: 6")
+    path = edit(content_dir / name, old, new)
 
     code = main(["import", str(content_dir), "--data-dir", str(settings.data_dir)])
 
@@ -243,18 +243,13 @@ def test_a_bad_file_is_named_by_line_and_nothing_is_stored(
 def test_the_import_command_exits_1_with_file_and_line_and_no_traceback(
     run_cli: Run, settings: Settings, content_dir: Path
 ) -> None:
-    path = content_dir / "adot/welcome.yaml"
-    path.write_text(path.read_text().replace("  priority: 10", "  priorty: 10"))
+    path = edit(content_dir / "adot/welcome.yaml", "  priority: 10", "  priorty: 10")
     result = run_cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}:{line_of(path, 'priorty')}: unknown key 'priorty'")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    store = Store.open(settings.db_path)
-    try:
-        assert store.playlists() == []
-    finally:
-        store.close()
+    assert stored(settings, Store.playlists) == []
 
 
 def test_every_error_of_every_file_is_reported_at_once(
@@ -265,44 +260,46 @@ def test_every_error_of_every_file_is_reported_at_once(
         ("adot/welcome.yaml", "file: images/map.png", "file: images/gone.png"),
         ("adot/welcome.yaml", "  priority: 10", "  priority: high"),
     ]:
-        path = content_dir / name
-        path.write_text(path.read_text().replace(old, new))
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert len([line for line in result.stderr.splitlines() if ".yaml:" in line]) == 3
+        edit(content_dir / name, old, new)
+    stderr = refused(cli, settings, content_dir)
+    assert len([line for line in stderr.splitlines() if ".yaml:" in line]) == 3
 
 
-def test_a_link_out_of_the_folder_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path, tmp_path: Path
-) -> None:
-    secret = tmp_path / "secret.png"
+def link_out_of_the_folder(content_dir: Path, outside: Path) -> None:
+    secret = outside / "secret.png"
     secret.write_bytes((content_dir / "adot/images/map.png").read_bytes())
     os.symlink(secret, content_dir / "adot/images/link.png")
-    path = content_dir / "adot/welcome.yaml"
-    path.write_text(path.read_text().replace("images/map.png", "images/link.png"))
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "leads outside the import folder" in result.stderr
+    edit(content_dir / "adot/welcome.yaml", "images/map.png", "images/link.png")
 
 
-def test_a_file_that_is_not_media_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path
-) -> None:
+def not_media(content_dir: Path, outside: Path) -> None:
     (content_dir / "adot/images/map.png").write_bytes(b"GIF89a not what we play")
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "is not a PNG, JPEG, MP4 or WebM file" in result.stderr
 
 
-def test_a_video_file_in_an_image_item_is_refused(
-    cli: Cli, settings: Settings, content_dir: Path
+def video_in_an_image_item(content_dir: Path, outside: Path) -> None:
+    video = (content_dir / "adot/hall/media/queue.mp4").read_bytes()
+    (content_dir / "adot/images/map.png").write_bytes(video)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (link_out_of_the_folder, "leads outside the import folder"),
+        (not_media, "is not a PNG, JPEG, MP4 or WebM file"),
+        (video_in_an_image_item, "is video/mp4, but the item kind is image"),
+    ],
+    ids=["link-out-of-the-folder", "not-media", "video-in-an-image-item"],
+)
+def test_a_media_file_the_import_cannot_use_is_refused(
+    cli: Cli,
+    settings: Settings,
+    content_dir: Path,
+    tmp_path: Path,
+    spoil: Callable[[Path, Path], None],
+    reason: str,
 ) -> None:
-    (content_dir / "adot/images/map.png").write_bytes(
-        (content_dir / "adot/hall/media/queue.mp4").read_bytes()
-    )
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "is video/mp4, but the item kind is image" in result.stderr
+    spoil(content_dir, tmp_path)
+    assert reason in refused(cli, settings, content_dir)
 
 
 def test_import_into_an_uninitialised_folder_says_what_to_do(
@@ -323,8 +320,7 @@ def test_import_publishes_only_devices_whose_content_changed(
     assert cli("import", content_dir, "--data-dir", settings.data_dir).returncode == 0
     enrol_device(settings, "adot-hall-1", "adot-hall")
     enrol_device(settings, "hongvan-1", "hongvan")
-    path = content_dir / "hongvan/welcome.yaml"
-    path.write_text(path.read_text().replace("duration_s: 5", "duration_s: 7"))
+    edit(content_dir / "hongvan/welcome.yaml", "duration_s: 5", "duration_s: 7")
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("published manifest version 3 for hongvan-1")
@@ -344,19 +340,12 @@ def test_a_playlist_id_used_by_two_files_is_refused(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
     (content_dir / "copy.yaml").write_text((content_dir / "fallback.yaml").read_text())
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert "playlist 'hue-fallback' is defined twice" in result.stderr
+    assert "playlist 'hue-fallback' is defined twice" in refused(cli, settings, content_dir)
 
 
 def test_a_site_whose_parent_is_unknown_is_refused(
     cli: Cli, settings: Settings, content_dir: Path
 ) -> None:
-    path = content_dir / "sites.yaml"
-    path.write_text(path.read_text().replace("parent: adot\n", "parent: adott\n"))
-    result = cli("import", content_dir, "--data-dir", settings.data_dir)
-    assert result.returncode == 1
-    assert (
-        f"{path}:{line_of(path, 'id: adot-hall')}: site 'adot-hall': parent 'adott'"
-        in result.stderr
-    )
+    path = edit(content_dir / "sites.yaml", "parent: adot\n", "parent: adott\n")
+    stderr = refused(cli, settings, content_dir)
+    assert f"{path}:{line_of(path, 'id: adot-hall')}: site 'adot-hall': parent 'adott'" in stderr

@@ -33,7 +33,14 @@ from signage_core.signing import PublicKey, SigningKey
 from signage_core.timefmt import format_time
 from signage_core.trust import TrustContext, accept_manifest, rotated_keys
 from tests.server.api_kit import add_user
-from tests.server.content_server_kit import NOW, CliResult, Server
+from tests.server.content_server_kit import (
+    NOW,
+    CliResult,
+    Server,
+    cli_add_device,
+    newest_envelope,
+    stored,
+)
 
 Cli = Callable[..., CliResult]
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -62,17 +69,6 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def newest(settings: Settings, device_id: str) -> bytes:
-    store = Store.open(settings.db_path)
-    try:
-        version, _ = store.latest_manifest_versions()[device_id]
-        body = store.manifest_envelope(device_id, version)
-    finally:
-        store.close()
-    assert body is not None
-    return body
-
-
 def signers(body: bytes) -> list[str]:
     return [s["keyid"] for s in json.loads(body)["signatures"]]
 
@@ -99,6 +95,12 @@ def report(settings: Settings, device_id: str, manifest_version: int) -> None:
 
 def rotate(cli: Cli, settings: Settings, *flags: str) -> CliResult:
     return cli("rotate-key", "--data-dir", settings.data_dir, *flags)
+
+
+@pytest.fixture
+def rotating(server: Server, cli: Cli) -> None:
+    """The fixture server's data folder (``settings``) with a key rotation started."""
+    rotate(cli, server.settings)
 
 
 # -- the key files ----------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def test_rotate_key_signs_every_device_with_both_keys_and_devices_learn_the_new_
 ) -> None:
     settings = server.settings
     old = load_signing_key(settings.signing_key_path)
-    before = {d: version_of(newest(settings, d)) for d in DEVICES}
+    before = {d: version_of(newest_envelope(settings, d)) for d in DEVICES}
 
     result = rotate(cli, settings)
 
@@ -165,7 +167,7 @@ def test_rotate_key_signs_every_device_with_both_keys_and_devices_learn_the_new_
     assert f"next signing key: {new.public.spec()}" in result.stdout
     assert "rotate-key --status" in result.stdout and "rotate-key --finish" in result.stdout
     for device_id in DEVICES:
-        body = newest(settings, device_id)
+        body = newest_envelope(settings, device_id)
         assert version_of(body) > before[device_id]
         assert signers(body) == [old.keyid, new.keyid]
         assert listed(body) == [old.public.spec(), new.public.spec()]
@@ -205,14 +207,13 @@ def test_force_without_finish_is_a_usage_error(server: Server, cli: Cli) -> None
     assert not server.settings.next_signing_key_path.exists()
 
 
+@pytest.mark.usefixtures("rotating")
 def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
     old = load_signing_key(settings.signing_key_path)
-    rotate(cli, settings)
     new = load_signing_key(settings.next_signing_key_path)
-    dual = {d: version_of(newest(settings, d)) for d in DEVICES}
+    dual = {d: version_of(newest_envelope(settings, d)) for d in DEVICES}
 
     refused = rotate(cli, settings, "--finish")
     assert refused.returncode == 1
@@ -234,7 +235,7 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
 
     report(settings, "hongvan-1", dual["hongvan-1"])
     screen = Screen("hongvan-1", [old.public])
-    screen.take(newest(settings, "hongvan-1"))  # the device took the one signed by both
+    screen.take(newest_envelope(settings, "hongvan-1"))  # the device took the one signed by both
     done = rotate(cli, settings, "--finish")
 
     assert done.returncode == 0, done.stderr
@@ -244,7 +245,7 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
     assert not settings.next_signing_key_path.exists()
     retired = settings.retired_keys_dir / f"{old.keyid}.key"
     assert mode(retired) == 0o600 and load_signing_key(retired).keyid == old.keyid
-    body = newest(settings, "hongvan-1")
+    body = newest_envelope(settings, "hongvan-1")
     assert signers(body) == [new.keyid] and listed(body) == [new.public.spec()]
     assert screen.take(body).version == version_of(body)
     assert screen.learned == {new.keyid: new.public}  # and kept: the new list names it
@@ -252,21 +253,16 @@ def test_finish_waits_until_every_device_reports_a_manifest_signed_by_both_keys(
     with pytest.raises(RefusedError) as refusal:
         Screen("hongvan-1", [old.public]).take(body)
     assert refusal.value.reason == "unknown_key"
-    store = Store.open(settings.db_path)
-    try:
-        actions = [e.action for e in store.audit_log()]
-    finally:
-        store.close()
+    actions = [e.action for e in stored(settings, Store.audit_log)]
     assert "start key rotation" in actions and "finish key rotation" in actions
 
 
+@pytest.mark.usefixtures("rotating")
 def test_finish_with_force_leaves_lagging_devices_behind_with_a_warning(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
     old = load_signing_key(settings.signing_key_path)
-    rotate(cli, settings)
-    report(settings, "adot-hall-1", version_of(newest(settings, "adot-hall-1")))
+    report(settings, "adot-hall-1", version_of(newest_envelope(settings, "adot-hall-1")))
 
     done = rotate(cli, settings, "--finish", "--force")
 
@@ -276,26 +272,21 @@ def test_finish_with_force_leaves_lagging_devices_behind_with_a_warning(
     assert "hongvan-1 (no heartbeat yet" in warning and "adot-hall-1" not in warning
     assert "trusted_keys" in warning
     assert (settings.retired_keys_dir / f"{old.keyid}.key").exists()
-    assert all(old.keyid not in signers(newest(settings, d)) for d in DEVICES)
+    assert all(old.keyid not in signers(newest_envelope(settings, d)) for d in DEVICES)
 
 
+@pytest.mark.usefixtures("rotating")
 def test_add_device_during_a_rotation_trusts_both_keys(
-    server: Server, cli: Cli, tmp_path: Path
+    settings: Settings, cli: Cli, tmp_path: Path
 ) -> None:
-    settings = server.settings
-    rotate(cli, settings)
     both = [k.public.spec() for k in load_signing_keys(settings)]
     config = tmp_path / "new.toml"
 
-    result = cli(
-        "add-device", "--data-dir", settings.data_dir, "--site", "adot-hall",
-        "--device-id", "adot-hall-9", "--server-url", "http://127.0.0.1:8000",
-        "--mqtt-url", "mqtt://127.0.0.1:1883", "--config-out", config,
-    )  # fmt: skip
+    result = cli_add_device(cli, settings, config, device_id="adot-hall-9")
 
     assert result.returncode == 0, result.stderr
     assert tomllib.loads(config.read_text())["trusted_keys"] == both
-    assert listed(newest(settings, "adot-hall-9")) == both
+    assert listed(newest_envelope(settings, "adot-hall-9")) == both
 
 
 # -- a running server -------------------------------------------------------------------------
@@ -399,14 +390,13 @@ def test_a_manifest_listing_the_current_key_alone_makes_devices_forget_an_old_ro
     current = load_signing_key(settings.signing_key_path)
     screen = Screen("adot-hall-1", [current.public])
     screen.learned = {forgotten.keyid: forgotten.public}
-    screen.take(newest(settings, "adot-hall-1"))
+    screen.take(newest_envelope(settings, "adot-hall-1"))
     assert screen.learned == {}
 
 
-def test_a_revoked_device_is_not_waited_for(server: Server, cli: Cli) -> None:
-    settings = server.settings
-    rotate(cli, settings)
-    report(settings, "adot-hall-1", version_of(newest(settings, "adot-hall-1")))
+@pytest.mark.usefixtures("rotating")
+def test_a_revoked_device_is_not_waited_for(settings: Settings, cli: Cli) -> None:
+    report(settings, "adot-hall-1", version_of(newest_envelope(settings, "adot-hall-1")))
     assert rotate(cli, settings, "--finish").returncode == 1
 
     revoked = cli("revoke-device", "hongvan-1", "--data-dir", settings.data_dir)
@@ -417,11 +407,10 @@ def test_a_revoked_device_is_not_waited_for(server: Server, cli: Cli) -> None:
     assert "hongvan-1" not in done.stdout + done.stderr
 
 
+@pytest.mark.usefixtures("rotating")
 def test_a_device_whose_newest_manifest_lacks_the_new_key_is_named_with_what_to_do(
-    server: Server, cli: Cli
+    settings: Settings, cli: Cli
 ) -> None:
-    settings = server.settings
-    rotate(cli, settings)
     for device_id in DEVICES:
         report(settings, device_id, 10**6)
     store = Store.open(settings.db_path)

@@ -20,7 +20,7 @@ from signage_core.errors import RefusedError
 from signage_core.signing import PublicKey
 from signage_core.timefmt import format_time
 from signage_core.trust import TrustContext, accept_manifest
-from tests.server.content_server_kit import NOW, CliResult, Server
+from tests.server.content_server_kit import NOW, CliResult, Server, cli_add_device
 
 URL = "/api/v1/devices/{}/manifest"
 
@@ -187,11 +187,7 @@ def test_a_re_enrolled_devices_old_token_stops_working(
     server: Server, cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     out = tmp_path / "again.toml"
-    result = cli(
-        "add-device", "--data-dir", server.settings.data_dir, "--site", "adot-hall",
-        "--device-id", "adot-hall-1", "--server-url", "http://x", "--mqtt-url", "mqtt://x",
-        "--config-out", out, "--replace",
-    )  # fmt: skip
+    result = cli_add_device(cli, server.settings, out, "--replace")
     assert result.returncode == 0, result.stderr
     server.state.reload()
     r = server.client.get(URL.format("adot-hall-1"), headers=server.auth())

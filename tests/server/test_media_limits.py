@@ -24,13 +24,12 @@ import pytest
 import requests
 
 from content_server import importer, media
-from content_server.datadir import initialise
 from content_server.errors import ImportFailedError, MediaLimitError, UnsupportedMediaError
 from content_server.media_header import declared_size
 from content_server.settings import Settings
 from content_server.store import Store
 from tests.server.api_kit import add_user, image_bytes, stored_state, upload, video_bytes
-from tests.server.content_server_kit import ADMIN_PASSWORD, NOW, Server
+from tests.server.content_server_kit import Server, data_folder
 from tests.support.stack import Stack
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg")
@@ -120,14 +119,9 @@ def test_the_declared_size_of_h264_and_webm_from_ffmpeg(tmp_path: Path) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Tight decoding limits, so a crafted file can exceed them quickly."""
-    s = Settings(
-        data_dir=tmp_path / "data",
-        media_decode_memory_mb=700,
-        media_decode_cpu_s=20,
-        media_decode_timeout_s=60,
+    return data_folder(
+        tmp_path, media_decode_memory_mb=700, media_decode_cpu_s=20, media_decode_timeout_s=60
     )
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
-    return s
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ nobody else, though the server stores only the hash of the device's password."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import tomllib
@@ -19,10 +17,10 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from content_server.settings import Settings
-from tests.server.content_server_kit import CliResult
+from tests.server.content_server_kit import CliResult, cli_add_device
+from tests.support.mosquitto import MOSQUITTO, readable_tmp_dir
 from tests.support.waiting import free_port
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 pytestmark = pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason="needs Mosquitto")
 
 
@@ -49,28 +47,16 @@ def connects(port: int, username: str, password: str) -> bool:
 
 @pytest.fixture
 def broker_dir() -> Iterator[Path]:
-    # Mosquitto drops to its own user: the folder must be outside pytest's private tmp.
-    folder = Path(tempfile.mkdtemp(prefix="cs-mosquitto-"))
-    os.chmod(folder, 0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with readable_tmp_dir("cs-mosquitto-") as folder:
+        yield folder
 
 
+@pytest.mark.usefixtures("imported")
 def test_an_enrolled_device_connects_with_its_config_password_and_a_wrong_one_does_not(
-    cli: Callable[..., CliResult],
-    settings: Settings,
-    content_dir: Path,
-    tmp_path: Path,
-    broker_dir: Path,
-    import_content: Callable[..., None],
+    cli: Callable[..., CliResult], settings: Settings, tmp_path: Path, broker_dir: Path
 ) -> None:
-    import_content(settings, content_dir)
     config = tmp_path / "dev.toml"
-    enrolled = cli(
-        "add-device", "--data-dir", settings.data_dir, "--site", "adot-hall",
-        "--device-id", "adot-hall-1", "--server-url", "http://127.0.0.1:1",
-        "--mqtt-url", "mqtt://127.0.0.1:1", "--config-out", config,
-    )  # fmt: skip
+    enrolled = cli_add_device(cli, settings, config)
     assert enrolled.returncode == 0, enrolled.stderr
     password = tomllib.loads(config.read_text())["mqtt_password"]
     port = free_port()

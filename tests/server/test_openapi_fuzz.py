@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from content_server.app import create_app
-from content_server.datadir import initialise
-from content_server.settings import Settings
-from tests.server.content_server_kit import NOW, Server, add_device, import_folder, write_content
+from tests.server.content_server_kit import (
+    ADMIN_PASSWORD,
+    data_folder,
+    serving,
+    write_content,
+)
 
 MAX_EXAMPLES = 12
-ADMIN_PASSWORD = "correct horse battery"
 _auth: dict[str, str] = {}
 STATUSES: list[int] = []
 CHECKS = [
@@ -34,19 +34,13 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    s = Settings(data_dir=tmp / "data", login_max_failures=10**6,
-                 login_max_failures_per_address=10**6)  # fmt: skip
-    initialise(s, "admin", ADMIN_PASSWORD, NOW)
-    import_folder(s, write_content(tmp / "playlists"))
-    add_device(s, "adot-hall-1", "adot-hall")
-    app = create_app(s, clock=lambda: NOW)
-    with TestClient(app) as client:
-        server = Server(s, app, client, {}, [NOW])
+    s = data_folder(tmp, login_max_failures=10**6, login_max_failures_per_address=10**6)
+    with serving(s, write_content(tmp / "playlists"), {"adot-hall-1": "adot-hall"}) as server:
         r = server.client.post(
             "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
         )
         _auth["Authorization"] = f"Bearer {r.json()['access_token']}"
-        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+        yield schemathesis.openapi.from_asgi("/openapi.json", server.app)
 
 
 def test_no_server_error_and_answers_match_their_schema(api_schema: Any) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -59,13 +59,10 @@ def test_an_asset_that_is_not_stored_stops_the_publish() -> None:
         manifest_content(device("hue"), SITES, [playlist("p", "hue", items=[image])], {})
 
 
+@pytest.mark.usefixtures("imported")
 def test_only_changed_skips_devices_whose_content_is_the_same(
-    settings: Settings,
-    content_dir: Path,
-    import_content,
-    enrol_device,  # type: ignore[no-untyped-def]
+    settings: Settings, enrol_device: Callable[..., str]
 ) -> None:
-    import_content(settings, content_dir)
     enrol_device(settings, "adot-hall-1", "adot-hall")
     key = load_signing_key(settings.signing_key_path)
     store = Store.open(settings.db_path)

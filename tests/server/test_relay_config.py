@@ -5,11 +5,9 @@ city, is tested in tests/e2e/test_gate_relay.py."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ from content_server.settings import Settings
 from content_server.store import RelayStore
 from signage_core import topics
 from tests.server.content_server_kit import CliResult
-from tests.support.mosquitto import MOSQUITTO
+from tests.support.mosquitto import MOSQUITTO, readable_tmp_dir
 from tests.support.mqtt_watch import Watcher
 from tests.support.waiting import free_port, wait_port
 
@@ -32,24 +30,15 @@ GATE_DEVICE, OTHER_DEVICE = "adot-hall-1", "hongvan-1"
 
 @pytest.fixture
 def relay_dir() -> Iterator[Path]:
-    # nginx's workers and Mosquitto drop to their own users: not under pytest's 0700 tmp.
-    folder = Path(tempfile.mkdtemp(prefix="cs-relay-"))
-    os.chmod(folder, 0o755)
-    yield folder / "relay"
-    shutil.rmtree(folder, ignore_errors=True)
+    with readable_tmp_dir("cs-relay-") as folder:
+        yield folder / "relay"
 
 
 @pytest.fixture
-def enrolled(
-    settings: Settings,
-    content_dir: Path,
-    import_content: Callable[..., None],
-    enrol_device: Callable[..., str],
-) -> Settings:
-    import_content(settings, content_dir)
-    enrol_device(settings, GATE_DEVICE, "adot-hall")
-    enrol_device(settings, OTHER_DEVICE, "hongvan")
-    return settings
+def enrolled(imported: Settings, enrol_device: Callable[..., str]) -> Settings:
+    enrol_device(imported, GATE_DEVICE, "adot-hall")
+    enrol_device(imported, OTHER_DEVICE, "hongvan")
+    return imported
 
 
 def relay_config(

@@ -340,10 +340,10 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def real_syncer(root: Path, server: FaultServer, *, timeout_s: float = 20.0, **kw: Any) -> Syncer:
-    """The real device side (HttpFetcher, cache, trust state) of ``server``, loaded from
-    ``root`` like after a reboot; ``kw`` goes to ``Syncer``."""
-    settings = DeviceSettings(
+def device_settings(root: Path, server: FaultServer, **kw: Any) -> DeviceSettings:
+    """The settings of the device ``server`` serves, its data in ``root``, no MQTT broker;
+    ``kw`` sets more fields."""
+    return DeviceSettings(
         device_id=DEVICE,
         token=TOKEN,
         server_url=server.url,
@@ -351,8 +351,14 @@ def real_syncer(root: Path, server: FaultServer, *, timeout_s: float = 20.0, **k
         mqtt_url="mqtt://127.0.0.1:9",
         mqtt_password="unused",
         data_dir=root,
-        request_timeout_s=timeout_s,
+        **kw,
     )
+
+
+def real_syncer(root: Path, server: FaultServer, *, timeout_s: float = 20.0, **kw: Any) -> Syncer:
+    """The real device side (HttpFetcher, cache, trust state) of ``server``, loaded from
+    ``root`` like after a reboot; ``kw`` goes to ``Syncer``."""
+    settings = device_settings(root, server, request_timeout_s=timeout_s)
     syncer = Syncer(
         device_id=DEVICE,
         fetcher=HttpFetcher(settings),

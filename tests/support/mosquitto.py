@@ -18,13 +18,34 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from content_server.broker import SERVER_USER, DeviceAccount, TlsListener, write_broker_files
 from scripts.loopback.ports import MOSQUITTO, free_port, wait_port
 
-__all__ = ["MOSQUITTO", "Broker", "free_port", "wait_port"]
+__all__ = ["MOSQUITTO", "Broker", "free_port", "readable_dir", "readable_tmp_dir", "wait_port"]
+
+
+def readable_dir(prefix: str) -> Path:
+    """A new folder that daemons dropping to their own user (Mosquitto, nginx's workers) can
+    read: pytest's ``tmp_path`` is private to the user running the tests. The caller removes it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(folder, 0o755)
+    return folder
+
+
+@contextmanager
+def readable_tmp_dir(prefix: str) -> Iterator[Path]:
+    """``readable_dir``, removed with what it holds on leaving."""
+    folder = readable_dir(prefix)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
@@ -56,9 +77,7 @@ class Broker:
         server_password: str = "server-secret",
         tls: TlsListener | None = None,
     ) -> Broker:
-        # pytest's tmp_path is private to root; Mosquitto drops to its own user.
-        folder = Path(tempfile.mkdtemp(prefix="mosquitto-"))
-        os.chmod(folder, 0o755)
+        folder = readable_dir("mosquitto-")
         broker = cls(
             free_port(), folder, server_password=server_password, devices=devices or [], tls=tls
         )
