@@ -410,7 +410,7 @@ class Fleet:
         self.published_at = 0.0
         self.phase = "before the publish"
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.cpu_start = self.cpu_end = (0.0, 0.0, 0.0, 0.0)
+        self.cpu_start = self.cpu_publish = self.cpu_end = (0.0, 0.0, 0.0, 0.0)
         self.lag_ms: list[float] = []
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
@@ -607,6 +607,7 @@ async def drive(stack: Stack, devices: list[Device], seconds: float) -> tuple[Fl
         until = time.monotonic() + seconds
         tasks = [asyncio.create_task(fleet.run_device(d, until)) for d in devices]
         await asyncio.sleep(seconds / 2)
+        fleet.cpu_publish = cpu_now(stack)
         fleet.published_at = time.monotonic()
         fleet.phase = "while the publish signs"
         sha, version, took = await asyncio.to_thread(
@@ -661,6 +662,12 @@ def main() -> int:
         cpu0, cpu1 = fleet.cpu_start, fleet.cpu_end
         wall = cpu1[3] - cpu0[3]
         sent_records = sum(len(d.sent_records) for d in devices)
+        quiet = fleet.cpu_publish
+        print(
+            f"cpu before the publish ({quiet[3] - cpu0[3]:.0f} s of polls, heartbeats and "
+            f"records only): server {quiet[0] - cpu0[0]:.1f} s, "
+            f"mosquitto {quiet[1] - cpu0[1]:.1f} s, simulator {quiet[2] - cpu0[2]:.1f} s"
+        )
         new = fleet.new_asset or ""
         got = [d.got_at[new] - fleet.published_at for d in devices if new in d.got_at]
         stats = fleet.stats
