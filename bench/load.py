@@ -205,6 +205,7 @@ class MqttFleet:
         self.heartbeats = False  # set when the timed run starts
         self.connected = 0
         self.commands = 0
+        self.disconnects = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._local = threading.local()  # per thread: the clients with bytes to write
@@ -252,19 +253,31 @@ class MqttFleet:
         c.on_message = on_message
         c.on_socket_register_write = lambda *_: self._writers.add(c)
         c.on_socket_unregister_write = lambda *_: self._writers.discard(c)
+        c.on_socket_open = lambda _c, _u, sock: self._local.sel.register(
+            sock, selectors.EVENT_READ, d.id
+        )
+        c.on_socket_close = lambda _c, _u, sock: self._closed(c, d, sock)
         return c
+
+    def _closed(self, c: mqtt.Client, d: Device, sock: Any) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._local.sel.unregister(sock)
+        self._writers.discard(c)
+        if not self.stop.is_set():
+            self._local.down[d.id] = time.monotonic() + random.uniform(1, 5)  # retry then
+            with self._lock:
+                self.connected -= 1
+                self.disconnects += 1
 
     def _run(self, devices: list[Device]) -> None:
         self._local.writers = set()
-        sel = selectors.DefaultSelector()
+        self._local.sel = sel = selectors.DefaultSelector()
+        self._local.down = down = {}  # device -> when to try to reconnect (as paho would)
         clients: dict[str, tuple[Device, mqtt.Client]] = {}
         beats: list[tuple[float, str, int]] = []  # (when, device, seq)
         for d in devices:
             c = self._client(d)
             c.connect("127.0.0.1", self.port, keepalive=60)
-            sock = c.socket()
-            assert sock is not None
-            sel.register(sock, selectors.EVENT_READ, d.id)
             clients[d.id] = (d, c)
         started = False
         next_misc = 0.0
@@ -289,8 +302,16 @@ class MqttFleet:
                 c.loop_write()
             if now >= next_misc:
                 next_misc = now + 1.0
-                for _, c in clients.values():
-                    c.loop_misc()
+                for device_id, (_, c) in clients.items():
+                    if device_id not in down:
+                        c.loop_misc()
+                for device_id, when in list(down.items()):
+                    if when <= now:
+                        try:
+                            clients[device_id][1].reconnect()
+                            del down[device_id]
+                        except OSError:
+                            down[device_id] = now + random.uniform(1, 5)
         for _, c in clients.values():  # a clean goodbye: the will is not sent
             c.disconnect()
             c.loop_write()
@@ -414,6 +435,18 @@ class Fleet:
         self.lag_ms: list[float] = []
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
+
+    async def publish(self, stack: Stack, image: bytes) -> None:
+        self.cpu_publish = cpu_now(stack)
+        self.published_at = time.monotonic()
+        self.phase = "while the publish signs"
+        sha, version, took = await asyncio.to_thread(
+            publish_for_everyone, f"{stack.server_url}/api/v1", stack.admin_password, image
+        )
+        self.new_asset = sha
+        self.phase = "after the publish (every device at once, then as before)"
+        print(f"publish: version {version} with a {ASSET_KB} KiB image for every device, "
+              f"answered in {took:.1f} s", flush=True)  # fmt: skip
 
     async def watch_lag(self) -> None:
         """How late the simulator's own loop wakes up: its share of the measured latency."""
@@ -570,7 +603,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def drive(stack: Stack, devices: list[Device], seconds: float) -> tuple[Fleet, MqttFleet]:
+async def publish_half_way(fleet: Fleet, stack: Stack, image: bytes, seconds: float) -> None:
+    """The default scenario: an editor publishes for the whole city half-way through."""
+    await asyncio.sleep(seconds / 2)
+    await fleet.publish(stack, image)
+
+
+async def drive(
+    stack: Stack, devices: list[Device], seconds: float, scenario: Any = publish_half_way
+) -> tuple[Fleet, MqttFleet]:
     api = f"{stack.server_url}/api/v1"
     fleet = Fleet(api, devices)
     fleet.loop = asyncio.get_running_loop()
@@ -606,17 +647,7 @@ async def drive(stack: Stack, devices: list[Device], seconds: float) -> tuple[Fl
         mqtt_fleet.heartbeats = True
         until = time.monotonic() + seconds
         tasks = [asyncio.create_task(fleet.run_device(d, until)) for d in devices]
-        await asyncio.sleep(seconds / 2)
-        fleet.cpu_publish = cpu_now(stack)
-        fleet.published_at = time.monotonic()
-        fleet.phase = "while the publish signs"
-        sha, version, took = await asyncio.to_thread(
-            publish_for_everyone, api, stack.admin_password, image
-        )
-        fleet.new_asset = sha
-        fleet.phase = "after the publish (every device at once, then as before)"
-        print(f"publish: version {version} with a {ASSET_KB} KiB image for every device, "
-              f"answered in {took:.1f} s", flush=True)  # fmt: skip
+        await scenario(fleet, stack, image, seconds)
         await asyncio.gather(*tasks)
         fleet.cpu_end = cpu_now(stack)
         lag_task.cancel()
