@@ -433,6 +433,7 @@ class Fleet:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.cpu_start = self.cpu_publish = self.cpu_end = (0.0, 0.0, 0.0, 0.0)
         self.lag_ms: list[float] = []
+        self.mqtt_connected_at_end = 0
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
 
@@ -591,8 +592,9 @@ def cpu_seconds(pid: int) -> float:
 
 def cpu_now(stack: Stack) -> tuple[float, float, float, float]:
     """CPU seconds so far of the server, the broker and this simulator; and the wall clock."""
-    server = cpu_seconds(stack.processes["server"].pid)
-    broker = cpu_seconds(stack.processes["mosquitto"].pid)
+    running = {name: p.pid for name, p in stack.processes.items() if p.poll() is None}
+    server = cpu_seconds(running["server"]) if "server" in running else 0.0
+    broker = cpu_seconds(running["mosquitto"]) if "mosquitto" in running else 0.0  # fault runs
     return server, broker, time.process_time(), time.monotonic()
 
 
@@ -649,6 +651,7 @@ async def drive(
         tasks = [asyncio.create_task(fleet.run_device(d, until)) for d in devices]
         await scenario(fleet, stack, image, seconds)
         await asyncio.gather(*tasks)
+        fleet.mqtt_connected_at_end = mqtt_fleet.connected
         fleet.cpu_end = cpu_now(stack)
         lag_task.cancel()
         # After the run every device records what it played and sends what it still holds
@@ -663,33 +666,55 @@ async def drive(
     return fleet, mqtt_fleet
 
 
-def main() -> int:
+def start_stack(n: int, prefix: str) -> tuple[Stack, list[Device]]:
+    """Server and broker up on loopback with n devices enrolled (stop it with ``stop``)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, max(soft, 4 * DEVICES + 256))
+    want = min(hard, max(soft, 4 * n + 256))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))  # the children inherit it
-    root = Path(tempfile.mkdtemp(prefix="signage-load-"))
-    stack = Stack(root)
+    stack = Stack(Path(tempfile.mkdtemp(prefix=prefix)))
     try:
         t0 = time.monotonic()
         stack.init()
-        devices = enrol_fleet(stack, DEVICES)
+        devices = enrol_fleet(stack, n)
         stack.start_broker()
         stack.start_server()
-        print(f"set-up: {DEVICES} devices enrolled, published, broker and server up "
-              f"in {time.monotonic() - t0:.1f} s", flush=True)  # fmt: skip
+    except BaseException:
+        stop(stack)
+        raise
+    print(f"set-up: {n} devices enrolled, published, broker and server up "
+          f"in {time.monotonic() - t0:.1f} s", flush=True)  # fmt: skip
+    return stack, devices
+
+
+def stop(stack: Stack) -> None:
+    stack.stop()
+    shutil.rmtree(stack.root, ignore_errors=True)
+
+
+def read_back(stack: Stack, devices: list[Device]) -> tuple[int, int, int]:
+    """``stored_counts`` once the ingest's batches stop growing (it writes every second)."""
+    sent_beats = sum(d.heartbeats_sent for d in devices)
+    db = Settings(data_dir=stack.data_dir).db_path
+    last, stable_since = -1, time.monotonic()
+    deadline = time.monotonic() + 30
+    while True:
+        beats, records, extra = stored_counts(db, devices)
+        if beats != last:
+            last, stable_since = beats, time.monotonic()
+        elif beats >= sent_beats or time.monotonic() - stable_since > 3:
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return beats, records, extra
+
+
+def main() -> int:
+    stack, devices = start_stack(DEVICES, "signage-load-")
+    try:
         fleet, mqtt_fleet = asyncio.run(drive(stack, devices, SECONDS))
         sent_beats = sum(d.heartbeats_sent for d in devices)
-        # The ingest writes in batches: wait until what it stored stops growing.
-        db = Settings(data_dir=stack.data_dir).db_path
-        last, stable_since = -1, time.monotonic()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            beats, records, extra = stored_counts(db, devices)
-            if beats != last:
-                last, stable_since = beats, time.monotonic()
-            elif beats >= sent_beats or time.monotonic() - stable_since > 3:
-                break
-            time.sleep(0.5)
+        beats, records, extra = read_back(stack, devices)
         cpu0, cpu1 = fleet.cpu_start, fleet.cpu_end
         wall = cpu1[3] - cpu0[3]
         sent_records = sum(len(d.sent_records) for d in devices)
@@ -741,8 +766,7 @@ def main() -> int:
         ok = stats.failed == 0 and records == sent_records and not extra
         return 0 if ok and len(got) == len(devices) else 1
     finally:
-        stack.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        stop(stack)
 
 
 if __name__ == "__main__":
