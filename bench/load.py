@@ -272,7 +272,8 @@ class MqttFleet:
     def _run(self, devices: list[Device]) -> None:
         self._local.writers = set()
         self._local.sel = sel = selectors.DefaultSelector()
-        self._local.down = down = {}  # device -> when to try to reconnect (as paho would)
+        down: dict[str, float] = {}  # device -> when to try to reconnect (as paho would)
+        self._local.down = down
         clients: dict[str, tuple[Device, mqtt.Client]] = {}
         beats: list[tuple[float, str, int]] = []  # (when, device, seq)
         for d in devices:
@@ -529,7 +530,7 @@ class Fleet:
                 "duration_ms": int(ITEM_S * 1000), "manifest_version": d.version,
             }  # fmt: skip
             d.queue.append(record)
-            d.sent_records.add(record["id"])
+            d.sent_records.add(str(record["id"]))
 
     async def flush(self, d: Device) -> None:
         json_type = "Content-Type: application/json\r\n"
