@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The any-date pass: the clock shifted about three years and a few hours ahead.
 FAKE_DAYS ?= 1103.3
 
-.PHONY: test test-any-date demo deps venv lint typecheck bench faults clean
+.PHONY: test test-any-date demo deps venv lint typecheck bench faults load clean
 
 deps:
 	@bash scripts/install-debian-deps.sh
@@ -48,6 +48,13 @@ bench: venv
 
 faults: venv
 	$(BIN)/python -m bench.faults
+
+# LOAD_DEVICES simulated screens for LOAD_SECONDS against a real server and Mosquitto on
+# loopback (bench/load.py); ends with one `load: ...` line. Not part of `make test`.
+LOAD_DEVICES ?= 1000
+LOAD_SECONDS ?= 120
+load: venv
+	LOAD_DEVICES=$(LOAD_DEVICES) LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

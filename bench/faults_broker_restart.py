@@ -1,0 +1,120 @@
+"""Mosquitto stopped for minutes and restarted under load (``make faults``).
+
+``FAULTS_DEVICES`` (default 200) simulated screens (``bench/load.py``) run against a
+real server and Mosquitto. After 20 s the broker is stopped; 5 s later an editor
+publishes for the whole city, so the ``sync`` commands have no broker to go through;
+``FAULTS_BROKER_DOWN_S`` (default 120) after the stop the broker is started again with
+the same configuration, and the screens go on for two poll intervals (at least two
+heartbeats after the server's own link is back).
+
+The checker, over what the server recorded:
+
+- every proof-of-play record arrived once (ids in the server's database = ids sent),
+  and no HTTP request failed (manifests, assets and records do not need the broker);
+- the publish reached every screen (it downloaded the new image, bytes checked against
+  the sha256) within 5 minutes of the broker coming back;
+- every screen logged in to the broker again and the server stored a heartbeat from
+  every screen sent after the restart (the server's own MQTT link came back too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from content_server.settings import Settings
+from scripts.loopback.stack import Stack
+from signage_core.timefmt import format_time
+
+from . import load
+from .load import Fleet
+
+DEVICES = int(os.environ.get("FAULTS_DEVICES", "200"))
+DOWN_S = float(os.environ.get("FAULTS_BROKER_DOWN_S", "120"))
+HEAL_WITHIN_S = 300.0
+
+
+class Outage:
+    def __init__(self) -> None:
+        self.healed_at = 0.0  # monotonic
+        self.healed_wall = ""  # as the server writes times
+
+    async def __call__(self, fleet: Fleet, stack: Stack, image: bytes, seconds: float) -> None:
+        await asyncio.sleep(20)
+        stack.kill("mosquitto", signal.SIGTERM)
+        print("fault: broker stopped", flush=True)
+        await asyncio.sleep(5)
+        await fleet.publish(stack, image)  # its sync commands have nowhere to go
+        await asyncio.sleep(max(0.0, DOWN_S - 5 - (time.monotonic() - fleet.published_at)))
+        self.healed_wall = format_time(datetime.now(UTC))
+        await asyncio.to_thread(stack.start_broker)
+        self.healed_at = time.monotonic()
+        print(f"fault: broker started again after {DOWN_S:.0f} s", flush=True)
+
+
+def beating_after(stack: Stack, since: str) -> int:
+    """Devices with a heartbeat the server stored after ``since``."""
+    db = Settings(data_dir=stack.data_dir).db_path
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        row = con.execute(
+            "SELECT count(DISTINCT device_id) FROM heartbeats"
+            " WHERE device_id LIKE 'load-%' AND received_at > ?",
+            [since],
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0])
+
+
+def main() -> int:
+    # After the restart: two polls, and time for the server's link to come back (paho's
+    # backoff reaches 30 s) and for two heartbeats after it.
+    seconds = 20 + DOWN_S + max(2 * load.POLL_S, 30 + 2 * load.HEARTBEAT_S) + 10
+    stack, devices = load.start_stack(DEVICES, "signage-fault-broker-")
+    outage = Outage()
+    try:
+        fleet, mqtt_fleet = asyncio.run(load.drive(stack, devices, seconds, outage))
+        beats, records, extra = load.read_back(stack, devices)
+        sent_records = sum(len(d.sent_records) for d in devices)
+        sent_beats = sum(d.heartbeats_sent for d in devices)
+        new = fleet.new_asset or ""
+        late = [d.got_at[new] - outage.healed_at for d in devices if new in d.got_at]
+        beating = beating_after(stack, outage.healed_wall)
+        problems: list[str] = []
+
+        def check(ok: Any, what: str) -> None:
+            print(f"{'ok  ' if ok else 'FAIL'} {what}")
+            if not ok:
+                problems.append(what)
+
+        check(fleet.stats.failed == 0, f"HTTP requests failed: {fleet.stats.failed} "
+              f"{fleet.stats.errors or ''}")  # fmt: skip
+        check(records == sent_records and not extra,
+              f"records stored once: {records}/{sent_records}, unknown: {extra}")  # fmt: skip
+        check(len(late) == len(devices) and max(late, default=0) <= HEAL_WITHIN_S,
+              f"new image on {len(late)}/{len(devices)} screens, the last "
+              f"{max(late, default=0):+.1f} s from the broker's restart")  # fmt: skip
+        check(fleet.mqtt_connected_at_end == len(devices),
+              f"screens logged in again: {fleet.mqtt_connected_at_end}/{len(devices)} "
+              f"({mqtt_fleet.disconnects} disconnects seen)")  # fmt: skip
+        check(
+            beating == len(devices),
+            f"screens with a heartbeat stored after the restart: {beating}/{len(devices)}",
+        )
+        print(f"heartbeats stored/sent (QoS 0; those sent into the dying broker are lost): "
+              f"{beats}/{sent_beats}")  # fmt: skip
+        print(f"faults_broker_restart: devices={len(devices)} down_s={DOWN_S:.0f} "
+              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
+        return 1 if problems else 0
+    finally:
+        load.stop(stack)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
