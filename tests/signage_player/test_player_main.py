@@ -144,9 +144,9 @@ def test_under_systemd_the_window_says_ready_and_pings_the_watchdog(tmp_path: Pa
         env = display.env(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000")
         env.pop("WATCHDOG_PID", None)
         config = str(_device_config(tmp_path))
+        command = [sys.executable, "-m", "signage_player.main", "--config", config]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "signage_player.main", "--config", config, "--windowed"]
-            + ["--exit-after", "4"],
+            [*command, "--windowed", "--exit-after", "4"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
