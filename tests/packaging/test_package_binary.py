@@ -21,8 +21,11 @@ import cv2
 import numpy as np
 import pytest
 
+from content_server.broker import SERVER_USER
+from signage_core import topics
 from signage_core.manifest import parse_manifest
 from signage_player.presenter import programme
+from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack, artifacts_dir
 from tests.support.xvfb import xvfb
 
@@ -71,9 +74,14 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
     check = subprocess.run([str(binary), "--check-config", str(config)], **run)  # type: ignore[call-overload]
     assert check.returncode == 0, check.stderr
 
-    # Sync: the binary alone, headless, until it holds the server's signed manifest.
+    # Sync: the binary alone, headless, until it holds the server's signed manifest and
+    # the server's broker account sees its heartbeat.
     data_dir = stack.root / "devices" / DEVICE
     held = data_dir / "state" / "manifest.json"
+    watcher = Watcher(
+        stack.mqtt_server_port, SERVER_USER, stack.mqtt_server_password,
+        topics.heartbeat_topic(DEVICE),
+    )  # fmt: skip
     log = (tmp_path / "headless.log").open("wb")
     headless = subprocess.Popen(
         [str(binary), "--config", str(config), "--headless"], env=env, cwd=tmp_path, stderr=log
@@ -84,7 +92,10 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
             assert headless.poll() is None, (tmp_path / "headless.log").read_text()
             assert time.monotonic() < deadline, (tmp_path / "headless.log").read_text()
             time.sleep(0.2)
+        beat = watcher.wait_for(lambda topic, body: body.get("manifest_version") is not None, 60)
+        assert beat["app"]["name"] == "signage-player"
     finally:
+        watcher.client.disconnect()
         headless.send_signal(signal.SIGTERM)
         assert headless.wait(timeout=60) == 0
         log.close()
@@ -111,3 +122,21 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
         assert non_background_fraction(shot) > 0.01, f"the binary's screen is blank ({language})"
         images[language] = cv2.imread(str(shot))
     assert not np.array_equal(images["vi"], images["lo"]), "the Lao card looks like the Vietnamese"
+
+    # Revoked: the binary's next request is answered 401 and the broker refuses its login.
+    stack.run("revoke-device", DEVICE, "--data-dir", str(stack.data_dir))
+    stack.reload_broker()
+    log_path = tmp_path / "revoked.log"
+    with log_path.open("wb") as log:
+        revoked = subprocess.Popen(
+            [str(binary), "--config", str(config), "--headless"],
+            env=env, cwd=tmp_path, stderr=log,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not ("401" in (text := log_path.read_text()) and "broker refused" in text):
+            assert revoked.poll() is None and time.monotonic() < deadline, text
+            time.sleep(0.2)
+    finally:
+        revoked.send_signal(signal.SIGTERM)
+        revoked.wait(timeout=60)
