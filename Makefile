@@ -50,7 +50,8 @@ faults: venv
 	$(BIN)/python -m bench.faults
 
 # One-file device binaries into dist/ (packaging/<app>.spec each); PyInstaller comes from
-# the optional `package` group, installed here only. The kiosk app adds its name below.
+# the optional `package` group, installed here only. The kiosk app adds its name below
+# and packaging/kiosk-app.spec: build_device_app("kiosk-app", "kiosk_app", globals()).
 PACKAGE_APPS := signage-player
 PACKAGE_STAMP := $(VENV)/.installed-package
 
