@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Mapping
 
 # Ping twice per watchdog period: one late ping must not cost a restart.
@@ -37,15 +38,23 @@ def notify(state: str, environ: Mapping[str, str] | None = None) -> bool:
     return True
 
 
-def watchdog_interval(environ: Mapping[str, str] | None = None) -> float | None:
+def watchdog_interval(
+    environ: Mapping[str, str] | None = None, frozen: bool | None = None
+) -> float | None:
     """Seconds between ``WATCHDOG=1`` pings, or None if systemd expects none.
 
     ``WATCHDOG_PID``, when set, names the process the watchdog is meant for: a child
-    that inherited the variables must not ping on its parent's behalf.
+    that inherited the variables must not ping on its parent's behalf. One exception:
+    in a one-file PyInstaller binary (``frozen``) systemd starts the bootloader, which
+    runs the app in a child and waits for it; that child pings for its parent (the
+    units say ``NotifyAccess=all`` to accept it).
     """
     env = os.environ if environ is None else environ
+    if frozen is None:
+        frozen = bool(getattr(sys, "frozen", False))
     pid = env.get("WATCHDOG_PID")
-    if pid and pid != str(os.getpid()):
+    ours = {str(os.getpid()), str(os.getppid())} if frozen else {str(os.getpid())}
+    if pid and pid not in ours:
         return None
     try:
         usec = int(env.get("WATCHDOG_USEC", ""))

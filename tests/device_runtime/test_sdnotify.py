@@ -65,6 +65,15 @@ def test_watchdog_interval_is_half_the_period_and_only_for_this_process() -> Non
     mine = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}
     assert watchdog_interval(mine) == 15.0
     assert watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    parent = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getppid())}
+    assert watchdog_interval(parent, frozen=False) is None
+
+
+def test_in_a_one_file_binary_the_app_pings_for_the_bootloader_systemd_started() -> None:
+    parent = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getppid())}
+    assert watchdog_interval(parent, frozen=True) == 15.0
+    stranger = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}
+    assert watchdog_interval(stranger, frozen=True) is None
     assert watchdog_interval({}) is None
     assert watchdog_interval({"WATCHDOG_USEC": "0"}) is None
     assert watchdog_interval({"WATCHDOG_USEC": "soon"}) is None

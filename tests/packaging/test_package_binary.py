@@ -140,3 +140,44 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
     finally:
         revoked.send_signal(signal.SIGTERM)
         revoked.wait(timeout=60)
+
+
+def test_under_systemd_the_binary_is_ready_and_pings_the_watchdog(tmp_path: Path) -> None:
+    """As systemd runs it: WATCHDOG_PID is the bootloader's pid, the app runs in its child."""
+    import socket
+
+    from signage_core.signing import SigningKey
+
+    binary = Path(str(DIST)) / "signage-player"
+    config = tmp_path / "device.toml"
+    config.write_text(
+        'device_id = "adot-hall-1"\ntoken = "tok"\nserver_url = "http://127.0.0.1:9"\n'
+        'mqtt_url = "mqtt://127.0.0.1:9"\nmqtt_password = "pw"\n'
+        f'trusted_keys = ["{SigningKey.generate().public.spec()}"]\n'
+        f'data_dir = "{tmp_path / "data"}"\n',
+        encoding="utf-8",
+    )
+    with (
+        xvfb(tmp_path / "x") as display,
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock,
+    ):
+        sock.bind(str(tmp_path / "notify"))
+        sock.settimeout(90)
+        env = bare_env(tmp_path, display.env())
+        env.update(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000")
+        # `exec` keeps the shell's pid: WATCHDOG_PID names the bootloader, as under systemd.
+        command = (
+            f'export WATCHDOG_PID=$$; exec "{binary}" --config "{config}" --windowed --exit-after 5'
+        )
+        proc = subprocess.Popen(["/bin/sh", "-c", command], env=env, cwd=tmp_path)
+        try:
+            messages = []
+            while (message := sock.recv(4096)) != b"STOPPING=1":
+                messages.append(message)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert messages[0] == b"READY=1"
+    assert messages[1:] == [b"WATCHDOG=1"] * (len(messages) - 1) and len(messages) >= 4
