@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The any-date pass: the clock shifted about three years and a few hours ahead.
 FAKE_DAYS ?= 1103.3
 
-.PHONY: test test-any-date demo deps venv lint typecheck bench faults load clean
+.PHONY: test test-any-date demo deps venv lint typecheck bench faults load clean package package-test
 
 deps:
 	@bash scripts/install-debian-deps.sh
@@ -55,6 +55,33 @@ LOAD_DEVICES ?= 1000
 LOAD_SECONDS ?= 120
 load: venv
 	LOAD_DEVICES=$(LOAD_DEVICES) LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python -m bench.load
+
+# One-file device binaries into dist/ (packaging/<app>.spec each); PyInstaller comes from
+# the optional `package` group, installed here only. The kiosk app adds its name below
+# and packaging/kiosk-app.spec: build_device_app("kiosk-app", "kiosk_app", globals()).
+PACKAGE_APPS := signage-player
+PACKAGE_STAMP := $(VENV)/.installed-package
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,package]'
+	@touch $(PACKAGE_STAMP)
+
+package: venv $(PACKAGE_STAMP)
+	@mkdir -p build dist
+	@for app in $(PACKAGE_APPS); do \
+		start=$$(date +%s); \
+		KIVY_NO_CONSOLELOG=1 $(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+			--distpath dist --workpath build/pyinstaller packaging/$$app.spec \
+			>build/package-$$app.log 2>&1 \
+			|| { tail -40 build/package-$$app.log; echo "make package: $$app failed, see build/package-$$app.log"; exit 1; }; \
+		echo "dist/$$app: $$(du -m dist/$$app | cut -f1) MB, built in $$(( $$(date +%s) - start )) s"; \
+	done
+
+# The built binaries with no virtualenv: sync from a real server, draw Lao under Xvfb
+# (screenshots in tests/artifacts/package-*.png). Minutes: not part of `make test`.
+package-test: package
+	SIGNAGE_PACKAGE_DIST=$(CURDIR)/dist $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/packaging/test_package_binary.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -146,6 +146,15 @@ class Settings(BaseSettings):
         description="Serve the API documentation at /docs and /redoc and the OpenAPI "
         "document at /openapi.json; false turns them off (404).",
     )
+    accel_redirect_prefix: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9._/-]*/$",
+        description="Behind nginx: answer an authorised asset request with an empty body "
+        "and `X-Accel-Redirect: PREFIX<sha256>`, and let nginx send the file from the asset "
+        "store (Range included), like /internal-assets/ in "
+        "packaging/nginx/border-signage.conf. Unset: the server sends the bytes itself. "
+        "Never set it without such a proxy: clients would get empty files.",
+    )
 
     @property
     def db_path(self) -> Path:

@@ -18,6 +18,7 @@ from types import FrameType
 from .commands import RESTART_EXIT_CODE
 from .errors import DeviceRuntimeError
 from .runtime import Runtime
+from .sdnotify import notify, watchdog_interval
 from .settings import DeviceSettings
 
 log = logging.getLogger("device_runtime")
@@ -62,9 +63,14 @@ def run_headless(
                 current.manifest.version,
                 " (expired)" if current.expired else "",
             )
-        while not done.wait(1.0):
-            pass
+        # Under systemd (Type=notify): ready now, then a ping from this loop, which stops
+        # if the main thread is stuck; without systemd these do nothing.
+        notify("READY=1")
+        ping = min(watchdog_interval() or 1.0, 1.0)
+        while not done.wait(ping):
+            notify("WATCHDOG=1")
     finally:
+        notify("STOPPING=1")
         runtime.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)

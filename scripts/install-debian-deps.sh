@@ -10,6 +10,7 @@ packages=(
   ffmpeg                               # makes H.264 test clips
   faketime                             # make test's pass with the clock years ahead
   nginx-light                          # the gate relay (content-server relay-config) and its tests
+  x11-xserver-utils                    # xset: the kiosk session turns screen blanking off
 )
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   packages+=(python3-venv)

@@ -3,11 +3,17 @@
     signage-player --config FILE [--headless] [--windowed]
                    [--screenshot PATH] [--screenshot-after SECONDS]
                    [--screenshot-every SECONDS] [--exit-after SECONDS]
+    signage-player --check-config FILE
+    signage-player --version
 
 ``--headless`` runs the device runtime alone (sync, heartbeats, proof of play)
 and never imports Kivy. Otherwise the runtime starts, the player window opens
 (full screen unless ``--windowed``), and the runtime stops when the window
 closes. ``--screenshot`` and ``--exit-after`` are for demos and tests.
+``--check-config`` reads a configuration and says what is wrong with it (exit 2) or
+that it is good (exit 0), touching nothing; ``--version`` prints the version. Under
+systemd (``Type=notify``) the player says READY=1 once its window runs and pings the
+watchdog from the Kivy main loop.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Play this device's signed signage content full screen."
     )
-    parser.add_argument("--config", required=True, help="the device's TOML settings file")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--config", help="the device's TOML settings file")
+    what.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="read FILE, say whether this player can run with it, and exit (0 good, 2 not)",
+    )
     parser.add_argument(
         "--headless", action="store_true", help="run sync and telemetry only, no window"
     )
@@ -109,16 +122,40 @@ def configure_kivy(windowed: bool) -> None:
     Config.set("kivy", "exit_on_escape", "1" if windowed else "0")
 
 
+def watch_main_loop() -> None:
+    """Under systemd: READY=1 on the first frame, then WATCHDOG=1 from Kivy's main loop.
+
+    A frozen UI stops the pings; systemd then kills the player and starts it again.
+    Call after ``configure_kivy`` and before ``run()``; outside systemd it does nothing.
+    """
+    from kivy.clock import Clock
+
+    from device_runtime.sdnotify import notify, watchdog_interval
+
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    Clock.schedule_once(lambda dt: notify("READY=1"), 0)
+    interval = watchdog_interval()
+    if interval is not None:
+        Clock.schedule_interval(lambda dt: notify("WATCHDOG=1"), interval)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from device_runtime.errors import SettingsError
     from device_runtime.settings import load_settings
 
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config or args.check_config)
     except SettingsError as e:
         print(f"{APP_NAME}: {e}", file=sys.stderr)
         return 2
+    if args.check_config:
+        print(
+            f"{APP_NAME}: {args.check_config} is a good configuration for device "
+            f"{settings.device_id} (server {settings.server_url}, data in {settings.data_dir})"
+        )
+        return 0
     if args.headless:
         from device_runtime.headless import run_headless
 
@@ -132,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runtime = Runtime(settings, app_name=APP_NAME, app_version=__version__)
     runtime.start()
+    watch_main_loop()
     try:
         PlayerApp(
             runtime,
@@ -141,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             exit_after=args.exit_after,
         ).run()
     finally:
+        from device_runtime.sdnotify import notify
+
+        notify("STOPPING=1")
         runtime.stop()
     if runtime.commands.restart_requested.is_set():
         return RESTART_EXIT_CODE  # systemd starts the player again

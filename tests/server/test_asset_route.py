@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
-from tests.server.content_server_kit import MP4, Server
+from content_server.app import create_app
+from content_server.settings import Settings
+from tests.server.content_server_kit import MP4, NOW, Server, add_device, import_folder
 
 URL = "/api/v1/assets/{}"
 SHA = hashlib.sha256(MP4).hexdigest()
@@ -90,3 +96,42 @@ def test_an_unknown_asset_is_404(server: Server, name: str) -> None:
     r = server.client.get(URL.format(name), headers=server.auth())
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.fixture
+def behind_nginx(settings: Settings, content_dir: Path) -> Iterator[Server]:
+    """The app as packaging/systemd/content-server.service runs it behind nginx."""
+    import_folder(settings, content_dir)
+    token = add_device(settings, "adot-hall-1", "adot-hall")
+    accel = settings.model_copy(update={"accel_redirect_prefix": "/internal-assets/"})
+    app = create_app(accel, clock=lambda: NOW)
+    with TestClient(app) as client:
+        yield Server(accel, app, client, {"adot-hall-1": token}, [NOW])
+
+
+def test_behind_nginx_an_authorised_request_is_handed_to_nginx(behind_nginx: Server) -> None:
+    r = behind_nginx.client.get(
+        URL.format(SHA), headers={**behind_nginx.auth(), "Range": "bytes=0-9"}
+    )
+    assert r.status_code == 200  # nginx turns it into the 206 from the file
+    assert r.content == b""
+    assert r.headers["x-accel-redirect"] == f"/internal-assets/{SHA}"
+    assert r.headers["content-type"] == "video/mp4"
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_behind_nginx_refusals_and_304_stay_with_the_server(behind_nginx: Server) -> None:
+    c = behind_nginx.client
+    for r, status in [
+        (c.get(URL.format(SHA)), 401),
+        (c.get(URL.format(SHA), headers={"Authorization": "Bearer wrong"}), 401),
+        (c.get(URL.format("0" * 64), headers=behind_nginx.auth()), 404),
+        (c.get(URL.format(SHA), headers={**behind_nginx.auth(), "If-None-Match": f'"{SHA}"'}), 304),
+    ]:
+        assert r.status_code == status
+        assert "x-accel-redirect" not in r.headers
+
+
+def test_the_prefix_must_be_a_folder_path(settings: Settings) -> None:
+    with pytest.raises(ValidationError):
+        Settings(data_dir=settings.data_dir, accel_redirect_prefix="internal-assets")
