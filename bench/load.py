@@ -515,10 +515,14 @@ async def publish_half_way(fleet: Fleet, stack: Stack, image: bytes, seconds: fl
 
 
 async def drive(
-    stack: Stack, devices: list[Device], seconds: float, scenario: Any = publish_half_way
+    stack: Stack,
+    devices: list[Device],
+    seconds: float,
+    scenario: Any = publish_half_way,
+    make_fleet: Any = Fleet,
 ) -> tuple[Fleet, MqttFleet]:
     api = f"{stack.server_url}/api/v1"
-    fleet = Fleet(api, devices)
+    fleet = make_fleet(api, devices)
     fleet.loop = asyncio.get_running_loop()
     for d in devices:
         d.wake = asyncio.Event()

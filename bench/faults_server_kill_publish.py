@@ -1,0 +1,100 @@
+"""The content server SIGKILLed during a publish and restarted (``make faults``).
+
+``FAULTS_DEVICES`` (default 100) simulated screens (``bench/load.py``, taking manifests
+as ``device_runtime`` does: ``bench/server_kill.py``) run against a real server and
+Mosquitto. ``FAULTS_KILLS`` times (default 3), 15 s apart: an editor uploads a new image
+and saves a city-wide playlist, asks the server to publish it, and the server is killed
+with SIGKILL 0-``FAULTS_KILL_WINDOW_MS`` (default 400) ms after the request went out
+(round n of k: at random in the n-th k-th of that window): before, during or just after
+the signing and the answer. It is started again
+``FAULTS_DOWN_S`` (default 5) s later on the same data. If the editor got no answer, she
+publishes again after the restart (what a person does), so every round ends with an
+acknowledged version. The screens then go on for two poll intervals.
+
+The checker: no screen refused a manifest (every one it was served verified with the
+server's key, named it, and was not older than the one it held) or went back a version;
+every acknowledged version reached every screen within 5 minutes of the restart; every
+proof-of-play record is stored once (a batch whose answer the kill swallowed is sent
+again and must not be stored twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from typing import Any
+
+from scripts.loopback.stack import Stack
+
+from . import load, server_kill
+from .load import Fleet
+from .server_kill import Acked, CheckedFleet, Editor
+
+KILLS = int(os.environ.get("FAULTS_KILLS", "3"))
+WINDOW_MS = float(os.environ.get("FAULTS_KILL_WINDOW_MS", "400"))
+DOWN_S = float(os.environ.get("FAULTS_DOWN_S", "5"))
+GAP_S = 15.0
+
+
+class KillDuringPublish:
+    def __init__(self) -> None:
+        self.acked: list[Acked] = []
+        self.rounds: list[str] = []
+
+    async def __call__(self, fleet: Fleet, stack: Stack, image: bytes, seconds: float) -> None:
+        assert isinstance(fleet, CheckedFleet)
+        for n in range(KILLS):
+            await asyncio.sleep(GAP_S)
+            editor = Editor(stack)
+            await asyncio.to_thread(editor.login)
+            body = image if n == 0 else await asyncio.to_thread(load.new_image, load.ASSET_KB)
+            playlist = await asyncio.to_thread(editor.prepare, body, f"kill-notice-{n + 1}")
+            publish = asyncio.create_task(asyncio.to_thread(editor.publish, playlist))
+            delay = (n + random.random()) / KILLS * WINDOW_MS / 1000  # early to late
+            await asyncio.sleep(delay)
+            t0 = time.monotonic()
+            await asyncio.to_thread(server_kill.kill_server, stack)
+            version = await publish
+            await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - t0)))
+            healed = await server_kill.restart(stack)
+            retried = version is None
+            if retried:
+                editor = Editor(stack)
+                await asyncio.to_thread(editor.login)
+                version = await asyncio.to_thread(editor.publish, playlist)
+            assert version is not None
+            self.acked.append(Acked(version, healed))
+            line = (
+                f"round {n + 1}: killed {delay * 1000:.0f} ms into the publish; "
+                f"{'no answer, published again after the restart' if retried else 'answered'}"
+                f" as version {version}; server back in {healed - t0:.1f} s"
+            )
+            self.rounds.append(line)
+            print(f"fault: {line}", flush=True)
+
+
+def main() -> int:
+    seconds = KILLS * (GAP_S + DOWN_S + 5) + 2 * load.POLL_S + 15
+    stack, devices = load.start_stack(server_kill.DEVICES, "signage-fault-kill-publish-")
+    scenario = KillDuringPublish()
+    try:
+        fleet = asyncio.run(server_kill.drive_checked(stack, devices, seconds, scenario))
+        records = server_kill.records_of(stack, devices)
+        problems: list[Any] = []
+        if len(scenario.acked) < KILLS:
+            problems.append(f"only {len(scenario.acked)}/{KILLS} rounds ran")
+            print(f"FAIL only {len(scenario.acked)}/{KILLS} rounds ran")
+        problems += server_kill.check(fleet, devices, scenario.acked, records)
+        print(f"requests that found no server (expected while it was down): "
+              f"{fleet.down_errors}, downloads cut: {fleet.cut_downloads}")  # fmt: skip
+        print(f"faults_server_kill_publish: devices={len(devices)} kills={KILLS} "
+              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
+        return 1 if problems else 0
+    finally:
+        load.stop(stack)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
