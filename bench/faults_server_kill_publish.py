@@ -88,7 +88,7 @@ def main() -> int:
             print(f"FAIL only {len(scenario.acked)}/{KILLS} rounds ran")
         problems += server_kill.check(fleet, devices, scenario.acked, records)
         print(f"requests that found no server (expected while it was down): "
-              f"{fleet.down_errors}, downloads cut: {fleet.cut_downloads}")  # fmt: skip
+              f"{fleet.down_errors}, downloads cut part-way: {fleet.cut_midway}")  # fmt: skip
         print(f"faults_server_kill_publish: devices={len(devices)} kills={KILLS} "
               f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
         return 1 if problems else 0

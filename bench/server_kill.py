@@ -46,7 +46,18 @@ class Held:
 
     switches: list[tuple[int, float]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # reasons the screen refused a manifest
-    unverified: int = 0  # manifests it switched to with an asset not verified (must stay 0)
+
+
+class _Counting:
+    """A download's sha256, and how many bytes it has had so far."""
+
+    def __init__(self, digest: Any) -> None:
+        self.digest = digest
+        self.received = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self.digest.update(chunk)
 
 
 class CheckedFleet(Fleet):
@@ -55,9 +66,11 @@ class CheckedFleet(Fleet):
         keys = load_signing_keys(Settings(data_dir=stack.data_dir))
         self.trusted = {k.keyid: k.public for k in keys}
         self.held: dict[str, Held] = {d.id: Held() for d in devices}
+        self.held_assets: dict[str, set[str]] = {d.id: set() for d in devices}  # its manifest's
         self.inflight = 0  # asset downloads under way
         self.down_errors = 0  # requests that found no server (expected while it is down)
-        self.cut_downloads = 0  # downloads cut part-way or refused by a dead server
+        self.cut_midway = 0  # downloads cut after some of the asset's bytes had arrived
+        self.receiving: dict[str, _Counting] = {}  # device -> its download under way
 
     async def poll(self, d: Device) -> None:
         headers = f"If-None-Match: {d.etag}\r\n" if d.etag else ""
@@ -93,29 +106,37 @@ class CheckedFleet(Fleet):
             return  # keep the last good manifest; the next poll asks again (etag kept)
         if manifest.version != held:
             history.switches.append((manifest.version, time.monotonic()))
+        self.held_assets[d.id] = manifest.asset_hashes()
         d.etag = r.headers.get("etag")
         d.version = manifest.version
 
     async def download(self, d: Device, sha: str) -> None:
         """As ``Fleet.download``; a connection lost part-way is a fault, not a failure."""
-        digest = hashlib.sha256()
+        sink = _Counting(hashlib.sha256())
         self.inflight += 1
+        self.receiving[d.id] = sink
         try:
-            r = await self.conns[d.id].request("GET", f"{self.prefix}/assets/{sha}", sink=digest)
+            r = await self.conns[d.id].request("GET", f"{self.prefix}/assets/{sha}", sink=sink)
         except HttpError:
             self.down_errors += 1
-            self.cut_downloads += 1
+            if sink.received:
+                self.cut_midway += 1
             return
         finally:
             self.inflight -= 1
+            del self.receiving[d.id]
             self._count()
         if r.status != 200:
             self.stats.fail(f"asset: {r.status}")
-        elif digest.hexdigest() != sha:
+        elif sink.digest.hexdigest() != sha:
             self.stats.fail("asset: bytes do not match the sha256")
         else:
             d.assets.add(sha)
             d.got_at[sha] = time.monotonic()
+
+    def midway(self) -> int:
+        """Downloads that have received some bytes and not all."""
+        return sum(1 for s in self.receiving.values() if s.received)
 
     async def flush(self, d: Device) -> None:
         """As ``Fleet.flush``: a batch that gets no answer stays queued and is sent again."""
