@@ -58,8 +58,11 @@ class KillDuringPublish:
             assert version is not None
             self.acked.append(Acked(version, time.monotonic()))
             window_s = 1.5 * took
-            print(f"publish without a fault: version {version} answered in "
-                  f"{took * 1000:.0f} ms; kills spread over {window_s * 1000:.0f} ms", flush=True)  # fmt: skip
+            print(
+                f"publish without a fault: version {version} answered in "
+                f"{took * 1000:.0f} ms; kills spread over {window_s * 1000:.0f} ms",
+                flush=True,
+            )
         for n in range(KILLS):
             await asyncio.sleep(GAP_S)
             editor = Editor(stack)
