@@ -166,6 +166,7 @@ class Editor:
         self.api = f"{stack.server_url}/api/v1"
         self.password = stack.admin_password
         self.session = requests.Session()
+        self.last_asset = ""  # the sha256 of the last image uploaded
 
     def login(self) -> None:
         r = self.session.post(
@@ -181,7 +182,7 @@ class Editor:
             f"{self.api}/assets", params={"site_id": "hue"}, files=files, timeout=120
         )
         r.raise_for_status()
-        sha = r.json()["sha256"]
+        sha = self.last_asset = r.json()["sha256"]
         playlist = {
             "id": name, "site_id": "hue", "priority": 40,
             "name": {"vi": "Thông báo", "lo": "ແຈ້ງການ"},
