@@ -46,6 +46,8 @@ demo: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# Fault runs (bench/faults_*.py), each with a checker; minutes each, not part of `make test`.
+# FAULTS_DEVICES, FAULTS_KILLS, FAULTS_DOWN_S, FAULTS_ASSET_KB, FAULTS_CLOCK_DAYS... scale them.
 faults: venv
 	$(BIN)/python -m bench.faults
 
