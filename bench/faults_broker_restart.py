@@ -109,12 +109,8 @@ def main() -> int:
         )
         print(f"heartbeats stored/sent (QoS 0; those sent into the dying broker are lost): "
               f"{beats}/{sent_beats}")  # fmt: skip
-        print(f"faults_broker_restart: devices={len(devices)} down_s={DOWN_S:.0f} "
-              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
-        return 1 if problems else 0
+        return load.verdict(
+            "faults_broker_restart", f"devices={len(devices)} down_s={DOWN_S:.0f}", problems
+        )
     finally:
         load.stop(stack)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -191,12 +191,8 @@ def main() -> int:
             ok(took is not None and took <= HEAL_WITHIN_S,
                f"{device_id}: version {version} held and its new image cached whole "
                f"{'never' if took is None else f'{took:.1f} s'} after the publish")  # fmt: skip
-        print(f"faults_device_clocks: devices={len(DEVICES)} days={DAYS:g} "
-              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
-        return 1 if problems else 0
+        return load.verdict(
+            "faults_device_clocks", f"devices={len(DEVICES)} days={DAYS:g}", problems
+        )
     finally:
         load.stop(stack)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -90,12 +90,8 @@ def main() -> int:
            f"screens whose held manifest's assets are all whole (sha256 checked): "
            f"{len(whole)}/{len(devices)}")  # fmt: skip
         print(f"requests that found no server (expected while it was down): {fleet.down_errors}")
-        print(f"faults_server_kill_downloads: devices={len(devices)} asset_kb={ASSET_KB} "
-              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
-        return 1 if problems else 0
+        return load.verdict(
+            "faults_server_kill_downloads", f"devices={len(devices)} asset_kb={ASSET_KB}", problems
+        )
     finally:
         load.stop(stack)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

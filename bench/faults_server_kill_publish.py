@@ -107,12 +107,8 @@ def main() -> int:
         problems += server_kill.check(fleet, devices, scenario.acked, records)
         print(f"requests that found no server (expected while it was down): "
               f"{fleet.down_errors}, downloads cut part-way: {fleet.cut_midway}")  # fmt: skip
-        print(f"faults_server_kill_publish: devices={len(devices)} kills={KILLS} "
-              f"{'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")  # fmt: skip
-        return 1 if problems else 0
+        return load.verdict(
+            "faults_server_kill_publish", f"devices={len(devices)} kills={KILLS}", problems
+        )
     finally:
         load.stop(stack)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

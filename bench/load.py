@@ -445,13 +445,17 @@ class Fleet:
                 )
             except HttpError as e:
                 self._count()
-                self.stats.fail(f"events: {str(e)[:60]}")
+                self.no_answer(e)
                 return  # kept: sent again next time
             self._count()
             if r.status != 200:
                 self.stats.fail(f"events: {r.status}")
                 return
             del d.queue[: len(batch)]
+
+    def no_answer(self, e: HttpError) -> None:
+        """A batch of records got no answer: a failure here (a fault run may expect it)."""
+        self.stats.fail(f"events: {str(e)[:60]}")
 
     async def run_device(self, d: Device, until: float) -> None:
         assert d.wake is not None
@@ -678,3 +682,9 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def verdict(name: str, facts: str, problems: list[str]) -> int:
+    """A run's last line, and its exit code: 1 when an invariant broke."""
+    print(f"{name}: {facts} {'ok' if not problems else 'FAILED: ' + '; '.join(problems)}")
+    return 1 if problems else 0

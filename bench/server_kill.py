@@ -138,25 +138,9 @@ class CheckedFleet(Fleet):
         """Downloads that have received some bytes and not all."""
         return sum(1 for s in self.receiving.values() if s.received)
 
-    async def flush(self, d: Device) -> None:
-        """As ``Fleet.flush``: a batch that gets no answer stays queued and is sent again."""
-        json_type = "Content-Type: application/json\r\n"
-        while d.queue:
-            batch = d.queue[:100]
-            body = json.dumps({"events": batch}).encode()
-            try:
-                r = await self.conns[d.id].request(
-                    "POST", f"{self.prefix}/devices/{d.id}/events", json_type, body
-                )
-            except HttpError:
-                self._count()
-                self.down_errors += 1
-                return
-            self._count()
-            if r.status != 200:
-                self.stats.fail(f"events: {r.status}")
-                return
-            del d.queue[: len(batch)]
+    def no_answer(self, e: HttpError) -> None:
+        """While the server is down a batch gets no answer: counted, kept, sent again."""
+        self.down_errors += 1
 
 
 class Editor:
