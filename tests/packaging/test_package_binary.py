@@ -27,6 +27,7 @@ from signage_core.manifest import parse_manifest
 from signage_player.presenter import programme
 from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack, artifacts_dir
+from tests.support.systemd import notifications_until_stopping
 from tests.support.xvfb import xvfb
 
 DIST = os.environ.get("SIGNAGE_PACKAGE_DIST")
@@ -170,14 +171,6 @@ def test_under_systemd_the_binary_is_ready_and_pings_the_watchdog(tmp_path: Path
             f'export WATCHDOG_PID=$$; exec "{binary}" --config "{config}" --windowed --exit-after 5'
         )
         proc = subprocess.Popen(["/bin/sh", "-c", command], env=env, cwd=tmp_path)
-        try:
-            messages = []
-            while (message := sock.recv(4096)) != b"STOPPING=1":
-                messages.append(message)
-            assert proc.wait(timeout=60) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        messages = notifications_until_stopping(sock, proc)
     assert messages[0] == b"READY=1"
     assert messages[1:] == [b"WATCHDOG=1"] * (len(messages) - 1) and len(messages) >= 4

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from signage_player.main import parse_args
+from tests.support.systemd import notifications_until_stopping
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -152,15 +153,7 @@ def test_under_systemd_the_window_says_ready_and_pings_the_watchdog(tmp_path: Pa
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        try:
-            messages = []
-            while (message := sock.recv(4096)) != b"STOPPING=1":
-                messages.append(message)
-            assert proc.wait(timeout=60) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        messages = notifications_until_stopping(sock, proc)
     assert messages[0] == b"READY=1"
     # 0.2 s apart over the 4 s the window ran: a generous lower bound for busy cores.
     assert messages[1:] == [b"WATCHDOG=1"] * (len(messages) - 1)
