@@ -65,9 +65,25 @@ class Connection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Everything inside commits together or not at all (nested: a savepoint)."""
-        with self._lock, self._db.atomic():
-            yield
+        """Everything inside commits together or not at all (nested: a savepoint).
+
+        The outermost one takes the write lock at once (``BEGIN IMMEDIATE``): a deferred
+        transaction that reads, then writes after another process (the server, a
+        command line) committed, fails at once with "database is locked" whatever the
+        busy timeout; an immediate one waits its turn."""
+        with self._lock:
+            conn = self._db.conn
+            if conn.in_transaction:
+                with self._db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         with self._lock:
