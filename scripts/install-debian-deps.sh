@@ -11,6 +11,8 @@ packages=(
   faketime                             # make test's pass with the clock years ahead
   nginx-light                          # the gate relay (content-server relay-config) and its tests
   x11-xserver-utils                    # xset: the kiosk session turns screen blanking off
+  xdotool                              # taps on the kiosk under Xvfb in tests
+  chromium                             # the web admin's browser tests (Playwright drives it)
 )
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   packages+=(python3-venv)

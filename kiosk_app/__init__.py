@@ -1,0 +1,1 @@
+"""Touch kiosk for travellers in the gate halls (issue 10)."""
