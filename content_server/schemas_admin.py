@@ -82,6 +82,23 @@ class AssetOut(BaseModel):
     new: bool = Field(False, description="Upload answer: whether these bytes were new here.")
 
 
+class AssetUseOut(BaseModel):
+    site_id: str
+    kind: Literal["playlist", "page"]
+    id: str = Field(description="The playlist or kiosk page.")
+    item_id: str | None = Field(description="Playlists: the item; pages: null.")
+    language: str
+    state: Literal["published", "draft"]
+
+
+class AssetUsesOut(BaseModel):
+    sha256: str
+    used_in: list[AssetUseOut] = Field(
+        description="At the sites you manage; an asset used anywhere cannot be deleted."
+    )
+    used_elsewhere: bool = Field(description="Also used at sites you do not manage.")
+
+
 # --- playlists -------------------------------------------------------------------
 
 
@@ -231,3 +248,34 @@ class PlayCount(BaseModel):
     language: str | None
     plays: int
     duration_ms: int
+
+
+class DailyPlayOut(BaseModel):
+    site_id: str
+    device_id: str
+    playlist_id: str | None
+    item_id: str | None
+    day: str = Field(description="Local date (Asia/Ho_Chi_Minh).")
+    plays: int
+    duration_ms: int
+
+
+class UptimeOut(BaseModel):
+    device_id: str
+    site_id: str
+    online_s: int = Field(description="Seconds the device was heard in the period.")
+    period_s: int = Field(description="The period's seconds from enrolment, up to now.")
+    percent: float | None = Field(description="online_s / period_s; null: empty period.")
+    days: dict[str, int] = Field(description="{local date: seconds heard}, days heard only.")
+
+
+class GateYearOut(BaseModel):
+    site_id: str
+    name: dict[str, str]
+    devices: int
+    plays: int
+    play_hours: float
+    online_s: float
+    period_s: float
+    feedback: int
+    uptime_percent: float | None

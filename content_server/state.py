@@ -171,6 +171,11 @@ class ServerState:
         with self._lock:
             self.asset_types = {**self.asset_types, **types}
 
+    def forget_assets(self, hashes: set[str]) -> None:
+        """Stop serving assets this process just deleted."""
+        with self._lock:
+            self.asset_types = {k: v for k, v in self.asset_types.items() if k not in hashes}
+
     def refresh_expiring(self, now: datetime) -> PublishResult | None:
         """Re-sign manifests past half their lifetime, so a server left alone never lets
         its screens' manifests expire. The lifetime is the one of the device's site (its

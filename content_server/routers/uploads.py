@@ -7,6 +7,11 @@ child process with limits (``media.py``); only then is it moved to its
 sha256 name and recorded, with the site as its owner. The same bytes
 uploaded twice are stored once; a second site uploading them becomes an
 owner too. A video's thumbnail is stored as a PNG asset of the same site.
+
+``GET …/{sha256}/uses`` says where an upload is shown (``media_use.py``);
+``DELETE …/{sha256}`` takes it away from the sites the user manages, and only
+when nothing there shows it (409 naming each use otherwise); the bytes go
+when no site owns them any more and nothing anywhere shows them.
 """
 
 from __future__ import annotations
@@ -16,17 +21,18 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from signage_core.timefmt import format_time
 
 from ..access import Audit, EditorUser, ScopedAsset, UserScope
 from ..assets import adopt
 from ..deps import State
-from ..errors import NotFoundError
+from ..errors import ConflictError, NotFoundError
 from ..media import DecodeLimits, MediaFacts, inspect
+from ..media_use import Use, describe, uses, within
 from ..models import Asset
-from ..schemas_admin import ID, AssetOut
+from ..schemas_admin import ID, AssetOut, AssetUseOut, AssetUsesOut
 from ..state import ServerState
 from ..uploads import Received, receive_file
 
@@ -127,3 +133,56 @@ def list_assets(
 @router.get("/{sha256}/info", summary="What an upload is: type, size, resolution, duration")
 def get_asset_info(sha256: ScopedAsset, scope: UserScope, state: State) -> AssetOut:
     return _describe(state, sha256, scope.ids)
+
+
+def _all_uses(state: ServerState) -> dict[str, list[Use]]:
+    store = state.store
+    return uses(store.playlists(), store.drafts(), store.pages(), store.thumbnails())
+
+
+@router.get("/{sha256}/uses", summary="Where an upload is shown: playlists and kiosk pages")
+def get_asset_uses(sha256: ScopedAsset, scope: UserScope, state: State) -> AssetUsesOut:
+    found = _all_uses(state).get(sha256, [])
+    mine = within(found, scope.ids)
+    return AssetUsesOut(
+        sha256=sha256,
+        used_in=[AssetUseOut(**asdict(u)) for u in mine],  # type: ignore[arg-type]
+        used_elsewhere=len(mine) < len(found),
+    )
+
+
+@router.delete(
+    "/{sha256}",
+    status_code=204,
+    summary="Delete an upload that nothing at your sites shows",
+    responses={409: {"description": "Still used by a playlist (published or draft) or a page"}},
+)
+def delete_asset(
+    sha256: ScopedAsset, _: EditorUser, scope: UserScope, state: State, audit: Audit
+) -> Response:
+    everywhere = _all_uses(state)
+    found = everywhere.get(sha256, [])
+    mine = within(found, scope.ids)
+    owners = set(state.store.asset_owners(sha256))
+    removing = owners & scope.ids if scope.user.site_id is not None else owners
+    if mine or (found and not owners - removing):
+        names = "; ".join(describe(u) for u in mine[:10])
+        more = f" and {len(mine) - 10} more" if len(mine) > 10 else ""
+        elsewhere = " (and content at sites you do not manage)" if len(mine) < len(found) else ""
+        raise ConflictError(
+            f"this file is still shown by {names or 'content at other sites'}{more}{elsewhere}; "
+            "take it out of those playlists and pages (and publish them) before deleting it"
+        )
+    thumbnail = state.store.thumbnails().get(sha256)
+    gone: set[str] = set()
+    for sha in (sha256, thumbnail):
+        if sha is None or (sha == thumbnail and everywhere.get(sha)):
+            continue
+        if not state.store.remove_asset_owners(sha, removing) and state.store.asset(sha) is None:
+            state.asset_store.path(sha).unlink(missing_ok=True)
+            gone.add(sha)
+    state.forget_assets(gone)
+    audit(
+        "delete asset", f"asset {sha256}", {"sites": sorted(removing), "bytes_deleted": bool(gone)}
+    )
+    return Response(status_code=204)

@@ -111,6 +111,28 @@ class ContentSql:
             [sha256, *(facts.get(k) for k in _MEDIA_FACTS)],
         )
 
+    def thumbnails(self) -> dict[str, str]:
+        """``{video sha256: its thumbnail's sha256}``."""
+        rows = self.db.rows("SELECT sha256, thumbnail FROM asset_media WHERE thumbnail IS NOT NULL")
+        return {r["sha256"]: r["thumbnail"] for r in rows}
+
+    def remove_asset_owners(self, sha256: str, site_ids: Iterable[str]) -> list[str]:
+        """Take the asset away from the sites; the sites that still own it.
+
+        When none is left the asset's rows go too (the caller deletes the bytes)."""
+        wanted = sorted(set(site_ids))
+        with self.db.transaction():
+            if wanted:
+                self.db.write(
+                    f"DELETE FROM asset_owners WHERE sha256 = ? AND site_id IN ({marks(wanted)})",
+                    [sha256, *wanted],
+                )
+            left = self.asset_owners(sha256)
+            if not left:
+                self.db.write("DELETE FROM asset_media WHERE sha256 = ?", [sha256])
+                self.db.write("DELETE FROM assets WHERE sha256 = ?", [sha256])
+        return left
+
     # --- playlists as published ---------------------------------------------
 
     def playlists(self) -> list[Playlist]:
