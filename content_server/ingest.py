@@ -62,6 +62,7 @@ from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
 from .ratelimit import TokenBuckets
 from .state import ServerState
 from .store import FleetStore
+from .uptime import credit
 
 log = logging.getLogger(__name__)
 
@@ -410,6 +411,7 @@ class FleetLink:
         known = self._known_devices()
         statuses: list[tuple[str, int, str, str]] = []
         beats: list[tuple[str, str, dict[str, Any], float | None]] = []
+        uptime: list[tuple[str, str, float]] = []
         for kind, device_id, raw, at in batch:
             if device_id not in known:  # revoked, or not enrolled
                 self.stats["dropped_unknown_device"] += 1
@@ -440,10 +442,12 @@ class FleetLink:
                 interval = payload.get("interval_s")
                 if not isinstance(interval, int | float) or isinstance(interval, bool):
                     interval = None
+                credited = credit(h, at, interval or h.interval_s or self.default_interval_s)
+                uptime += [(device_id, day.isoformat(), s) for day, s in credited]
                 health[device_id] = apply_heartbeat(h, payload, at, interval)
                 beats.append((device_id, format_time(at), payload, interval))
         if statuses or beats:
-            self.fleet.write_health(statuses, beats)
+            self.fleet.write_health(statuses, beats, uptime)
             self.stats["heartbeats_stored"] += len(beats)
         self._health = health
 

@@ -247,3 +247,15 @@ class Relay:
     username: str  # relay-<site>
     password_hash: str  # Mosquitto's $7$ form; the password is in the relay's config only
     updated_at: str
+
+
+@dataclass(frozen=True)
+class DailyPlays:
+    """Proof of play of one item on one device on one local day."""
+
+    device_id: str
+    playlist_id: str | None
+    item_id: str | None
+    day: str  # local date (Asia/Ho_Chi_Minh)
+    plays: int
+    duration_ms: int

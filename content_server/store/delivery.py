@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..models import PlayCount
+from ..models import DailyPlays, PlayCount
 from .connection import Connection, marks, to_json
 
 
@@ -118,6 +118,43 @@ class DeliverySql:
             [*wanted, since, until],
         )
         return [PlayCount(**r) for r in rows]
+
+    def daily_plays(self, device_ids: Iterable[str], since: str, until: str) -> list[DailyPlays]:
+        """Proof of play per device, playlist, item and local day (UTC+7, Asia/Ho_Chi_Minh
+        has no daylight saving) for records in [since, until)."""
+        wanted = sorted(set(device_ids))
+        if not wanted:
+            return []
+        rows = self.db.rows(
+            f"""SELECT device_id,
+                       json_extract(body, '$.playlist_id') AS playlist_id,
+                       json_extract(body, '$.item_id') AS item_id,
+                       date(ts, '+7 hours') AS day,
+                       count(*) AS plays,
+                       coalesce(sum(json_extract(body, '$.duration_ms')), 0) AS duration_ms
+                FROM events WHERE kind = 'play' AND device_id IN ({marks(wanted)})
+                  AND ts >= ? AND ts < ?
+                GROUP BY 1, 2, 3, 4 ORDER BY 4, 1, 2, 3""",
+            [*wanted, since, until],
+        )
+        return [DailyPlays(**r) for r in rows]
+
+    def feedback_counts(self, device_ids: Iterable[str], since: str, until: str) -> dict[str, int]:
+        """``{device: feedback records}`` in [since, until).
+
+        Counted from the records the events route stores (``kind = 'feedback'``); this
+        is the one place reports read feedback from, so a feedback table of its own
+        only has to change this query."""
+        wanted = sorted(set(device_ids))
+        if not wanted:
+            return {}
+        rows = self.db.rows(
+            f"""SELECT device_id, count(*) AS n FROM events
+                WHERE kind = 'feedback' AND device_id IN ({marks(wanted)}) AND ts >= ? AND ts < ?
+                GROUP BY device_id""",
+            [*wanted, since, until],
+        )
+        return {r["device_id"]: int(r["n"]) for r in rows}
 
     def prune_events(self, received_before: str) -> int:
         """Delete records the server received before the given time; how many."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..models import AlertRecord, HealthRow, Screenshot
-from .connection import from_json, to_json
+from .connection import from_json, marks, to_json
 
 if TYPE_CHECKING:
     from . import Store
@@ -25,9 +25,11 @@ class FleetStore:
         self,
         statuses: Iterable[tuple[str, int, str, str]],
         heartbeats: Iterable[tuple[str, str, Mapping[str, Any], float | None]],
+        uptime: Iterable[tuple[str, str, float]] = (),
     ) -> None:
         """One transaction: ``(device, session, state, at)`` statuses (an older session
-        never overwrites a newer one) and ``(device, at, body, interval)`` heartbeats."""
+        never overwrites a newer one), ``(device, at, body, interval)`` heartbeats and
+        ``(device, local day, seconds)`` added to the device's uptime (``uptime.py``)."""
         beats = [(d, at, to_json(dict(body)), iv) for d, at, body, iv in heartbeats]
         with self.db.transaction():
             self.db.write_many(
@@ -50,12 +52,33 @@ class FleetStore:
                      interval_s = coalesce(excluded.interval_s, device_health.interval_s)""",
                 [(d, body, at, iv) for d, at, body, iv in beats],
             )
+            self.db.write_many(
+                """INSERT INTO device_uptime_days (device_id, day, online_s) VALUES (?, ?, ?)
+                   ON CONFLICT (device_id, day) DO UPDATE
+                   SET online_s = min(86400, device_uptime_days.online_s + excluded.online_s)""",
+                uptime,
+            )
 
     def health(self) -> dict[str, HealthRow]:
         rows = self.db.rows("SELECT * FROM device_health")
         return {
             r["device_id"]: HealthRow(**{**r, "heartbeat": from_json(r["heartbeat"])}) for r in rows
         }
+
+    def uptime_days(
+        self, device_ids: Iterable[str], since: str, until: str
+    ) -> list[tuple[str, str, float]]:
+        """``(device, local day, seconds online)`` for days in [since, until] (inclusive)."""
+        wanted = sorted(set(device_ids))
+        if not wanted:
+            return []
+        rows = self.db.rows(
+            f"""SELECT device_id, day, online_s FROM device_uptime_days
+                WHERE device_id IN ({marks(wanted)}) AND day >= ? AND day <= ?
+                ORDER BY device_id, day""",
+            [*wanted, since, until],
+        )
+        return [(r["device_id"], r["day"], float(r["online_s"])) for r in rows]
 
     def prune_heartbeats(self, before: str) -> int:
         return self.db.write("DELETE FROM heartbeats WHERE received_at < ?", [before])

@@ -238,3 +238,16 @@ def m305_relays(db: Database) -> None:
                                                 -- the relay's mosquitto.conf only
             updated_at TEXT NOT NULL)"""
     )
+
+
+@MIGRATIONS()
+def m411_device_uptime_days(db: Database) -> None:
+    """Seconds each device was heard per local day (heartbeats are pruned after a week;
+    uptime reports cover a year). Fed by the MQTT ingest, see ``uptime.py``."""
+    db.execute(
+        """CREATE TABLE device_uptime_days (
+            device_id TEXT NOT NULL,
+            day TEXT NOT NULL,                  -- local date (Asia/Ho_Chi_Minh), 2026-12-01
+            online_s REAL NOT NULL,             -- seconds heard that day, at most 86400
+            PRIMARY KEY (device_id, day))"""
+    )

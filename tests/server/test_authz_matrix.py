@@ -108,6 +108,7 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
     ("playlist", "POST", "/api/v1/playlists/{playlist}/rollback", _rev1, "write"),
     ("playlist", "POST", "/api/v1/playlists", _new_playlist, "write"),
     ("asset", "GET", "/api/v1/assets/{asset}/info", None, "read"),
+    ("asset", "GET", "/api/v1/assets/{asset}/uses", None, "read"),
     ("asset", "POST", "/api/v1/assets?site_id={site}", "upload", "write"),
     ("page", "GET", "/api/v1/pages/{page}", None, "read"),
     ("page", "PUT", "/api/v1/pages/{page}", _page_put, "write"),
@@ -120,6 +121,12 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
      None, "read"),
     ("report", "GET", "/api/v1/reports/plays?since=2026-11-01&until=2026-11-30&device_id={device}",
      None, "read-filter"),
+    ("report", "GET", "/api/v1/reports/plays/daily?since=2026-11-01&until=2026-11-30"
+     "&site_id={site}", None, "read"),
+    ("report", "GET", "/api/v1/reports/uptime?since=2026-11-01&until=2026-11-30&site_id={site}",
+     None, "read"),
+    ("report", "GET", "/api/v1/reports/uptime.csv?since=2026-11-01&until=2026-11-30"
+     "&site_id={site}", None, "read"),
 ]  # fmt: skip
 
 
@@ -202,6 +209,7 @@ def test_the_matrix_covers_every_route_that_takes_an_id(world: dict[str, Any]) -
         ("GET", "/api/v1/devices/{device_id}/manifest"),  # device token, tested elsewhere
         ("POST", "/api/v1/devices/{device_id}/events"),
         ("GET", "/api/v1/assets/{sha256}"),
+        ("DELETE", "/api/v1/assets/{sha256}"),  # test_asset_uses (it would delete world's)
         ("POST", "/api/v1/users/{username}/disable"),  # admins only, test_accounts
         ("DELETE", "/api/v1/pages/{page_id}"),  # test_pages
         ("DELETE", "/api/v1/groups/{group_id}"),  # test_groups
