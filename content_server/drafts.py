@@ -142,41 +142,80 @@ def _texts(variant: Mapping[str, Any]) -> list[str]:
     return [variant[k] for k in ("title", "body", "caption") if variant.get(k)]
 
 
-def translation_report(p: Playlist, sites: Mapping[str, Site]) -> tuple[list[str], list[str]]:
-    """``(blocking, warnings)``: items lacking a required language, or a shown one."""
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix before (or consider before) publishing, for one item and language.
+
+    ``problem``: ``missing-required`` (publishing is refused), ``missing-shown`` (screens
+    fall back to another language) or ``undrawable`` (refused; ``chars`` lists them)."""
+
+    item_id: str
+    language: str
+    problem: str
+    chars: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> bool:
+        return self.problem != "missing-shown"
+
+
+def translation_findings(p: Playlist, sites: Mapping[str, Site]) -> list[Finding]:
+    """Items lacking a language their site requires, or one its screens show."""
     required = effective_required(p.site_id, sites)
     shown = [c for c in effective_languages(p.site_id, sites) if c not in required]
-    blocking, warnings = [], []
+    out = []
     for item in p.items:
         if item["kind"] != "text" and not any("caption" in v for v in item["variants"].values()):
             continue  # a picture without words needs no translation
-        missing = languages.missing(item["variants"], tuple(required))
-        if missing:
-            blocking.append(
-                f"item {item['id']} lacks {', '.join(missing)} (required at site {p.site_id})"
-            )
-        optional = languages.missing(item["variants"], tuple(shown))
-        if optional:
-            warnings.append(
-                f"item {item['id']} lacks {', '.join(optional)}; screens will show a fallback"
-            )
-    return blocking, warnings
+        for code in languages.missing(item["variants"], tuple(required)):
+            out.append(Finding(item["id"], code, "missing-required"))
+        for code in languages.missing(item["variants"], tuple(shown)):
+            out.append(Finding(item["id"], code, "missing-shown"))
+    return out
 
 
-def glyph_problems(p: Playlist, state: ServerState) -> list[str]:
+def glyph_findings(p: Playlist, state: ServerState) -> list[Finding]:
+    """Characters the device fonts cannot draw, per item and language."""
     fonts = coverage(state.settings.fonts_dir)
-    problems = []
+    out = []
     for item in p.items:
         for code, variant in item["variants"].items():
             missing: dict[str, None] = {}
             for text in _texts(variant):
                 missing.update(dict.fromkeys(fonts.missing(text)))
             if missing:
-                chars = ", ".join(describe(ch) for ch in missing)
-                problems.append(
-                    f"item {item['id']}, {code}: {chars} cannot be drawn by the device fonts"
-                )
-    return problems
+                out.append(Finding(item["id"], code, "undrawable", tuple(missing)))
+    return out
+
+
+def check_draft(p: Playlist, state: ServerState) -> list[Finding]:
+    """Everything publishing would refuse or warn about, in item order."""
+    order = {item["id"]: i for i, item in enumerate(p.items)}
+    found = translation_findings(p, state.store.sites()) + glyph_findings(p, state)
+    return sorted(found, key=lambda f: (order.get(f.item_id, 0), f.language, f.problem))
+
+
+def translation_report(p: Playlist, sites: Mapping[str, Site]) -> tuple[list[str], list[str]]:
+    """``(blocking, warnings)``: items lacking a required language, or a shown one."""
+    blocking: dict[str, list[str]] = {}
+    shown: dict[str, list[str]] = {}
+    for f in translation_findings(p, sites):
+        (blocking if f.blocking else shown).setdefault(f.item_id, []).append(f.language)
+    return (
+        [
+            f"item {i} lacks {', '.join(codes)} (required at site {p.site_id})"
+            for i, codes in blocking.items()
+        ],
+        [f"item {i} lacks {', '.join(c)}; screens will show a fallback" for i, c in shown.items()],
+    )
+
+
+def glyph_problems(p: Playlist, state: ServerState) -> list[str]:
+    return [
+        f"item {f.item_id}, {f.language}: {', '.join(describe(ch) for ch in f.chars)} "
+        "cannot be drawn by the device fonts"
+        for f in glyph_findings(p, state)
+    ]
 
 
 def warnings_for(p: Playlist, sites: Mapping[str, Site]) -> list[str]:

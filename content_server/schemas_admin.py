@@ -175,6 +175,23 @@ class PublishOut(BaseModel):
     warnings: list[str]
 
 
+class CheckFindingOut(BaseModel):
+    item_id: str
+    language: str
+    problem: Literal["missing-required", "missing-shown", "undrawable"] = Field(
+        description="missing-required and undrawable block publishing; missing-shown: "
+        "screens show a fallback language."
+    )
+    chars: list[str] = Field(description="undrawable: each character, like U+0E01 'ก' (Thai).")
+    blocking: bool
+    message: str
+
+
+class CheckOut(BaseModel):
+    publishable: bool = Field(description="Publishing this content now would be accepted.")
+    findings: list[CheckFindingOut]
+
+
 class RollbackIn(Strict):
     revision: int = Field(ge=1, description="The published revision to put back.")
 

@@ -1,5 +1,9 @@
 """``/api/v1/playlists``: playlists of the sites a user manages; drafts, publish, roll back.
 
+``GET …/{id}/check`` (the saved draft) and ``POST …/check`` (content not saved
+yet) answer what publishing would refuse or warn about, per item and
+language, with the same rules ``publish`` applies (``drafts.check_draft``).
+
 Reading needs any role; writing needs ``editor`` or ``admin``. Each write
 changes the draft only; ``POST …/publish`` makes it live and signs manifests,
 ``POST …/rollback`` puts an earlier published revision back (as a new
@@ -15,9 +19,12 @@ from fastapi import APIRouter, Query, Request
 
 from ..access import Audit, EditorUser, ScopedPlaylist, UserScope, client_address
 from ..deps import State
-from ..drafts import draft_from, publish_playlist, rollback, warnings_for
+from ..drafts import Finding, check_draft, draft_from, publish_playlist, rollback, warnings_for
+from ..fonts import describe
 from ..models import Playlist, Site
 from ..schemas_admin import (
+    CheckFindingOut,
+    CheckOut,
     PlaylistBody,
     PlaylistContent,
     PlaylistIn,
@@ -84,6 +91,39 @@ def create_playlist(
 
 def _asset_scope(scope: UserScope) -> set[str] | None:
     return None if scope.user.site_id is None else scope.ids
+
+
+def _check_out(findings: list[Finding], site_id: str) -> CheckOut:
+    def message(f: Finding) -> str:
+        if f.problem == "missing-required":
+            return f"item {f.item_id} lacks {f.language} (required at site {site_id})"
+        if f.problem == "missing-shown":
+            return f"item {f.item_id} lacks {f.language}; screens will show a fallback"
+        chars = ", ".join(describe(c) for c in f.chars)
+        return f"item {f.item_id}, {f.language}: {chars} cannot be drawn by the device fonts"
+
+    return CheckOut(
+        publishable=not any(f.blocking for f in findings),
+        findings=[
+            CheckFindingOut(
+                item_id=f.item_id, language=f.language, problem=f.problem,  # type: ignore[arg-type]
+                chars=[describe(c) for c in f.chars], blocking=f.blocking, message=message(f),
+            )
+            for f in findings
+        ],
+    )  # fmt: skip
+
+
+@router.post("/check", summary="Check content before saving: what publishing would refuse")
+def check_unsaved(body: PlaylistIn, scope: UserScope, state: State) -> CheckOut:
+    scope.check_site(body.site_id)
+    draft = draft_from(body.id, body, state, _asset_scope(scope))
+    return _check_out(check_draft(draft, state), body.site_id)
+
+
+@router.get("/{playlist_id}/check", summary="Check the draft: what publishing would refuse")
+def check_saved(record: ScopedPlaylist, state: State) -> CheckOut:
+    return _check_out(check_draft(record.draft, state), record.draft.site_id)
 
 
 @router.get("/{playlist_id}", summary="A playlist: its draft and what is live")

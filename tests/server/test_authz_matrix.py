@@ -103,6 +103,7 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
     ("device", "GET", "/api/v1/devices/{device}", None, "read"),
     ("playlist", "GET", "/api/v1/playlists/{playlist}", None, "read"),
     ("playlist", "GET", "/api/v1/playlists/{playlist}/revisions", None, "read"),
+    ("playlist", "GET", "/api/v1/playlists/{playlist}/check", None, "read"),
     ("playlist", "PUT", "/api/v1/playlists/{playlist}", _playlist_put, "write"),
     ("playlist", "POST", "/api/v1/playlists/{playlist}/publish", None, "write"),
     ("playlist", "POST", "/api/v1/playlists/{playlist}/rollback", _rev1, "write"),
