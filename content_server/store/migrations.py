@@ -238,3 +238,13 @@ def m305_relays(db: Database) -> None:
                                                 -- the relay's mosquitto.conf only
             updated_at TEXT NOT NULL)"""
     )
+
+
+@MIGRATIONS()
+def m401_device_names(db: Database) -> None:
+    """A device's name as people call it, given when it is enrolled over the API or admin."""
+    db.execute(
+        """CREATE TABLE device_names (
+            device_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL)"""
+    )
