@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, FastAPI
 
 from . import problems
+from .admin import install as install_admin
 from .body_limit import BodyLimit, BodyLimits
 from .clock import utc_now
 from .fastpath import ManifestFastPath
@@ -154,4 +155,5 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
     api.include_router(alerts_router.router)
     app.include_router(api)
     app.include_router(health.router)
+    install_admin(app, settings)  # the web admin at / and /admin/ (content_server/admin/)
     return app

@@ -156,6 +156,51 @@ class Settings(BaseSettings):
         "Never set it without such a proxy: clients would get empty files.",
     )
 
+    # The web admin (content_server/admin/) and enrolling devices from it.
+    admin_session_minutes: int = Field(
+        8 * 60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="How long a sign-in to the web admin lasts; signing out or disabling "
+        "the user ends it at once.",
+    )
+    admin_timezone: str = Field(
+        "Asia/Ho_Chi_Minh", description="Time zone the web admin shows times in."
+    )
+    device_server_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="The server's address as devices reach it, written into the "
+        "configuration of a device enrolled over the API or the admin (default: the "
+        "address the request came to).",
+    )
+    device_mqtt_url: str | None = Field(
+        None,
+        pattern=r"^mqtts?://",
+        description="The broker's address as devices reach it, written into the "
+        "configuration of a device enrolled over the API or the admin; required for that.",
+    )
+    device_mqtt_ca_file: str | None = Field(
+        None,
+        description="With an mqtts:// device_mqtt_url: the path of the broker's CA on the "
+        "device, written into enrolled devices' configuration.",
+    )
+    device_data_dir: str = Field(
+        "/var/lib/border-signage",
+        description="The device's data folder written into enrolled devices' configuration.",
+    )
+    mqtt_dir: Path | None = Field(
+        None,
+        description="The folder `content-server mqtt-config --out` wrote (passwd, acl): "
+        "enrolling, re-keying or revoking a device over the API rewrites its passwd and "
+        "acl there. Unset: run `mqtt-config` after each change.",
+    )
+    mqtt_pid_file: Path | None = Field(
+        None,
+        description="Mosquitto's pid file: after rewriting passwd and acl in mqtt_dir the "
+        "server sends it SIGHUP so the change holds at once.",
+    )
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "content.db"

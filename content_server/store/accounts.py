@@ -101,6 +101,17 @@ class AccountsSql:
             ],
         )
 
+    def set_device_name(self, device_id: str, name: str) -> None:
+        """What people call the device (given when it is enrolled over the API)."""
+        self.db.write(
+            """INSERT INTO device_names (device_id, name) VALUES (?, ?)
+               ON CONFLICT (device_id) DO UPDATE SET name = excluded.name""",
+            [device_id, name],
+        )
+
+    def device_names(self) -> dict[str, str]:
+        return {r["device_id"]: r["name"] for r in self.db.rows("SELECT * FROM device_names")}
+
     def set_device_revoked(self, device_id: str, revoked: bool = True) -> int:
         return self.db.write(
             "UPDATE devices SET revoked = ? WHERE id = ?", [int(revoked), device_id]

@@ -241,6 +241,16 @@ def m305_relays(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m401_device_names(db: Database) -> None:
+    """A device's name as people call it, given when it is enrolled over the API or admin."""
+    db.execute(
+        """CREATE TABLE device_names (
+            device_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL)"""
+    )
+
+
+@MIGRATIONS()
 def m411_device_uptime_days(db: Database) -> None:
     """Seconds each device was heard per local day (heartbeats are pruned after a week;
     uptime reports cover a year). Fed by the MQTT ingest, see ``uptime.py``."""
