@@ -24,7 +24,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_UPLOAD = re.compile(r"^/api/v1/assets/?$")
+_UPLOAD = re.compile(r"^/(api/v1/assets|admin/media/upload)/?$")  # the admin's is the API's
 _SCREENSHOT = re.compile(r"^/api/v1/devices/[^/]+/screenshot/?$")
 _EVENTS = re.compile(r"^/api/v1/devices/[^/]+/events/?$")
 

@@ -40,15 +40,16 @@ def N_(message: str) -> str:
 def load_catalogs(folder: Path = LOCALE_DIR) -> dict[str, dict[str, str]]:
     """``{language: {msgid: msgstr}}`` for every catalog in ``folder``; English is the ids."""
     catalogs: dict[str, dict[str, str]] = {"en": {}}
-    for po in sorted(folder.glob("*/LC_MESSAGES/messages.po")):
+    # messages.po, plus one file per part of the admin (content.po: media, playlists, reports)
+    for po in sorted(folder.glob("*/LC_MESSAGES/*.po")):
         lang = po.parts[-3]
         with po.open("rb") as f:
             catalog = read_po(f, locale=lang)
-        catalogs[lang] = {
-            str(m.id): str(m.string)
+        catalogs.setdefault(lang, {}).update(
+            (str(m.id), str(m.string))
             for m in catalog
             if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-        }
+        )
     return catalogs
 
 
