@@ -259,3 +259,15 @@ class DailyPlays:
     day: str  # local date (Asia/Ho_Chi_Minh)
     plays: int
     duration_ms: int
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One traveller's feedback record from a kiosk, as the events route stored it."""
+
+    device_id: str
+    ts: str
+    rating: int | None
+    language: str | None
+    page_id: str | None
+    comment: str | None

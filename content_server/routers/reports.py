@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
@@ -26,7 +26,7 @@ from signage_core.timefmt import format_time
 from .. import reports
 from ..access import UserScope
 from ..deps import State
-from ..models import descendants
+from ..models import Device, descendants
 from ..schemas_admin import ID, DailyPlayOut, GateYearOut, PlayCount, UptimeOut
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -63,10 +63,14 @@ Since = Annotated[date, Query(description="First local date, like 2026-12-01.")]
 Until = Annotated[date, Query(description="Last local date (inclusive).")]
 SiteQ = Annotated[str | None, Query(pattern=ID, description="One site and the sites below.")]
 DeviceQ = Annotated[str | None, Query(pattern=ID)]
-CSV = {200: {"content": {"text/csv": {}}, "description": "UTF-8 with a byte-order mark"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "UTF-8 with a byte-order mark"}
+}
 
 
-def _devices(scope: UserScope, state: State, site_id: str | None, device_id: str | None) -> list:
+def _devices(
+    scope: UserScope, state: State, site_id: str | None, device_id: str | None
+) -> list[Device]:
     if site_id is not None:
         scope.check_site(site_id)
     return reports.devices_in(state.store, scope.ids, scope.sites, site_id, device_id)

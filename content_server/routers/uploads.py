@@ -146,7 +146,7 @@ def get_asset_uses(sha256: ScopedAsset, scope: UserScope, state: State) -> Asset
     mine = within(found, scope.ids)
     return AssetUsesOut(
         sha256=sha256,
-        used_in=[AssetUseOut(**asdict(u)) for u in mine],  # type: ignore[arg-type]
+        used_in=[AssetUseOut(**asdict(u)) for u in mine],
         used_elsewhere=len(mine) < len(found),
     )
 

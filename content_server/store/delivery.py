@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..models import DailyPlays, PlayCount
+from ..models import DailyPlays, Feedback, PlayCount
 from .connection import Connection, marks, to_json
 
 
@@ -155,6 +155,35 @@ class DeliverySql:
             [*wanted, since, until],
         )
         return {r["device_id"]: int(r["n"]) for r in rows}
+
+    def feedback(
+        self, device_ids: Iterable[str], since: str, until: str, rating: int | None = None,
+        language: str | None = None, limit: int = 500,
+    ) -> list[Feedback]:  # fmt: skip
+        """Feedback records in [since, until), newest first (like ``feedback_counts``, read
+        from the stored events)."""
+        wanted = sorted(set(device_ids))
+        if not wanted:
+            return []
+        where = ""
+        params: list[Any] = [*wanted, since, until]
+        if rating is not None:
+            where += " AND json_extract(body, '$.rating') = ?"
+            params.append(rating)
+        if language is not None:
+            where += " AND json_extract(body, '$.language') = ?"
+            params.append(language)
+        rows = self.db.rows(
+            f"""SELECT device_id, ts, json_extract(body, '$.rating') AS rating,
+                       json_extract(body, '$.language') AS language,
+                       json_extract(body, '$.page_id') AS page_id,
+                       json_extract(body, '$.comment') AS comment
+                FROM events WHERE kind = 'feedback' AND device_id IN ({marks(wanted)})
+                  AND ts >= ? AND ts < ?{where}
+                ORDER BY ts DESC, id LIMIT ?""",
+            [*params, limit],
+        )
+        return [Feedback(**r) for r in rows]
 
     def prune_events(self, received_before: str) -> int:
         """Delete records the server received before the given time; how many."""
