@@ -74,8 +74,8 @@ def parse(form: Mapping[str, Any], languages: Sequence[str], new: bool) -> Parse
 
 
 def _schedule(form: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any] | None:
-    getlist = getattr(form, "getlist", None)
-    days = [d for d in (getlist("weekday") if getlist else []) if d in WEEKDAYS]
+    raw = form.get("weekday") or []
+    days = [d for d in ([raw] if isinstance(raw, str) else raw) if d in WEEKDAYS]
     out: dict[str, Any] = {}
     if days and len(days) < 7:
         out["weekdays"] = days

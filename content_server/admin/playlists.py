@@ -143,7 +143,7 @@ def _editor(
         "warnings": [f for f in findings or [] if not f.blocking],
         "record": record,
         "new": record is None,
-        "languages": [langs.get(c) for c in languages],
+        "langs": [langs.get(c) for c in languages],
         "required": required,
         "site_choices": [scope.sites[s] for s in sorted(scope.ids)],
         "site_name": site_name,
