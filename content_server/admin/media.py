@@ -25,6 +25,7 @@ from ..models import OwnedAsset
 from ..routers import uploads as api
 from .fleet import site_name
 from .i18n import N_, Translator
+from .playlists import lang_name
 from .web import NAV, NavItem, SessionEditor, SessionScope, render, router, translator
 
 NAV.append(NavItem("/admin/media", N_("Media")))
@@ -49,11 +50,12 @@ class MediaRow:
 
 def describe_use(tr: Translator, use: Use) -> str:
     state = tr.gettext(STATES[use.state])
+    language = lang_name(use.language, tr.lang)
     if use.kind == "page":
-        return tr.gettext("kiosk page %(id)s, %(lang)s", id=use.id, lang=use.language)
+        return tr.gettext("kiosk page %(id)s, %(lang)s", id=use.id, lang=language)
     return tr.gettext(
         "playlist %(id)s (%(state)s), item %(item)s, %(lang)s",
-        id=use.id, state=state, item=use.item_id or "", lang=use.language,
+        id=use.id, state=state, item=use.item_id or "", lang=language,
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from signage_core import languages as langs
-from signage_core.errors import ScheduleError
+from signage_core.errors import LanguageError, ScheduleError
 from signage_core.schedule import WEEKDAYS, Schedule
 from signage_core.schedule_text import summary
 
@@ -43,6 +43,15 @@ PROBLEMS = {
     "missing-shown": N_("Missing: screens will show another language instead."),
     "undrawable": N_("Screens cannot draw: %(chars)s"),
 }
+
+
+def lang_name(code: str, ui: str) -> str:
+    """A language as the page's reader calls it: "tiếng Lào" in Vietnamese, "ພາສາລາວ" else."""
+    try:
+        found = langs.get(code)
+    except LanguageError:
+        return code
+    return found.name_vi[:1].lower() + found.name_vi[1:] if ui == "vi" else found.name
 
 
 def schedule_words(schedule: Mapping[str, Any] | None, lang: str) -> str:
@@ -158,6 +167,7 @@ def _editor(
         and (record.live is None or record.live.content() != record.draft.content()),
         "message": message,
         "problem": problem,
+        "lang_name": lambda code: lang_name(code, tr.lang),
         "can_edit": scope.user.role in ("admin", "editor"),
     }
     return render(request, "playlist_edit.html", ctx, status=status)

@@ -20,7 +20,7 @@ from ..deps import State
 from ..errors import InvalidInputError
 from ..routers import reports as api
 from ..uptime import ZONE
-from .charts import bars
+from .charts import bars, hbars
 from .fleet import site_name
 from .i18n import N_
 from .web import NAV, NavItem, SessionScope, render, router, translator
@@ -84,7 +84,8 @@ def reports_page(
         uptime_rows.append({
             "u": u, "pct": pct,
             "chart": bars(daily, title=tr.gettext("Uptime of %(id)s per day", id=u.device_id),
-                          height=70, max_value=100, label_every=len(days) + 1, css="small"),
+                          height=70, max_value=100, label_every=every, css="small",
+                          scale="100 %"),
         })  # fmt: skip
     query = f"since={since}&until={until}" + (f"&site_id={site}" if site else "")
     ctx = {
@@ -126,10 +127,10 @@ def reports_yearly(
     now = state.clock()
     year = year or now.astimezone(ZONE).year
     rows = reports.yearly(state.store, scope.ids, scope.sites, year, now)
-    chart = bars(
-        [(r.site_id, r.plays, tr.gettext("%(site)s: %(n)s plays", site=r.site_id,
-                                         n=tr.number(r.plays))) for r in rows],
-        title=tr.gettext("Plays per gate in %(year)s", year=year), height=180,
+    chart = hbars(
+        [(site_name(scope.sites[r.site_id], tr.lang) if r.site_id in scope.sites else r.site_id,
+          r.plays, tr.number(r.plays)) for r in rows],
+        title=tr.gettext("Plays per gate in %(year)s", year=year),
     )  # fmt: skip
     totals: dict[str, float | None] = {
         "devices": sum(r.devices for r in rows), "plays": sum(r.plays for r in rows),
@@ -162,11 +163,9 @@ def feedback_page(
         [d.id for d in devices], *reports.utc_bounds(since, until), stars, language or None
     )
     counts = Counter(f.rating for f in found)
-    chart = bars(
-        [(f"{n}★", counts.get(n, 0), tr.gettext("%(n)s stars: %(c)s", n=n,
-                                                  c=tr.number(counts.get(n, 0))))
-         for n in range(1, 6)],
-        title=tr.gettext("Feedback by rating"), height=140,
+    chart = hbars(
+        [(f"{n}★", counts.get(n, 0), tr.number(counts.get(n, 0))) for n in range(5, 0, -1)],
+        title=tr.gettext("Feedback by rating"), width=420,
     )  # fmt: skip
     ctx = {"rows": found, "site_of": site_of, "since": since, "until": until, "site": site,
            "rating": stars, "language": language or "", "chart": chart,

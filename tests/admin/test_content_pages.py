@@ -226,9 +226,9 @@ def test_a_guard_uploads_writes_a_vi_lo_playlist_fixes_lao_publishes_and_rolls_b
     expect(page.locator(".media-item", has_text="cua-khau.png").locator(".error")).to_contain_text(
         "Tệp này vẫn đang được dùng"
     )
+    shoot(page, "media-in-use")
     page.goto("/admin/media")
     expect(page.locator(".media-item", has_text="cua-khau.png")).to_have_count(1)
-    shoot(page, "media-in-use")
 
     page.goto("/admin/playlists")
     expect(page.locator(f"#playlist-{PLAYLIST}")).to_contain_text("Thứ Hai–Thứ Sáu, 07:00–11:30")
