@@ -63,10 +63,10 @@ def bars(
 
 
 def hbars(
-    points: Sequence[tuple[str, float, str]], *, title: str, css: str = "", width: int = 640
+    points: Sequence[tuple[str, float, str]], *, title: str, css: str = "", width: int = 520
 ) -> Markup:
     """``points``: (row label, value, text shown after the bar), one row each."""
-    row, label_w = 34, 200
+    row, label_w = 34, 180
     height = max(len(points), 1) * row + 8
     top = max((v for _, v, _ in points), default=0) or 1
     span = width - label_w - 90
@@ -81,4 +81,4 @@ def hbars(
             f"<title>{escape(shown)}</title></rect>"
             f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value">{escape(shown)}</text>'
         )
-    return _svg(width, height, title, css, body)
+    return _svg(width, height, title, f"hbars {css}", body)
