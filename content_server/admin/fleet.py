@@ -38,7 +38,7 @@ STATE_LABELS = {
     "offline": N_("offline"),
     "unknown": N_("never seen"),
 }
-STREAM_S = 60.0
+STREAM_S = 25.0
 TICK_S = 1.0
 
 
