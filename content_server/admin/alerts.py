@@ -227,7 +227,7 @@ async def send_alert(
 
 def _showing(request: Request, state: ServerState, row: AlertRecord) -> dict[str, Any]:
     below = descendants(row.site_id, state.store.sites())
-    rows = fleet_rows(request, state, below)
+    rows = [r for r in fleet_rows(request, state, below) if r.state != "revoked"]
     return {
         "showing": [r for r in rows if row.id in r.alerts_showing],
         "not_showing": [r for r in rows if row.id not in r.alerts_showing],

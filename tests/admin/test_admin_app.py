@@ -175,6 +175,10 @@ def test_an_admin_revokes_a_screen_from_its_page(enrolling: Server) -> None:
     assert mqtt_dir is not None and "adot-hall-1:" not in (mqtt_dir / "passwd").read_text()
     manifest = "/api/v1/devices/adot-hall-1/manifest"
     assert client.get(manifest, headers=enrolling.auth("adot-hall-1")).status_code == 401
+    # The fleet still lists it, marked revoked, after every screen in service.
+    fleet = client.get("/admin/fleet").text
+    assert fleet.index('id="device-hongvan-1"') < fleet.index('id="device-adot-hall-1"')
+    assert 'data-state="revoked"' in fleet
 
 
 def test_the_screenshot_a_screen_sent_is_shown(server: Server) -> None:
