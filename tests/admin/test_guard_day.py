@@ -26,6 +26,7 @@ def enrol_and_download(page: Page, root: Path) -> Path:
     page.get_by_label("Điểm").select_option("adot-hall")
     page.get_by_label("Mã màn hình").fill(DEVICE)
     page.get_by_label("Tên gọi (không bắt buộc)").fill(NAME)
+    shoot(page, "device-new")
     page.get_by_role("button", name="Đăng ký", exact=True).click()
     expect(page.get_by_role("heading", name=f"Đã đăng ký màn hình {DEVICE}")).to_be_visible()
     shown = page.locator("#config").inner_text()
@@ -104,6 +105,9 @@ def test_a_guard_enrols_a_screen_watches_it_live_sends_an_alert_and_sees_it_go_o
     page.get_by_role("button", name="Hủy cảnh báo").click()
     expect(page.locator("#alert-state")).to_contain_text("đã hủy")
     expect(page.locator("#alert-showing")).not_to_contain_text(NAME, timeout=LIVE_S)
+    page.goto("/admin/alerts")
+    expect(page.get_by_text("đã hủy")).to_be_visible()
+    shoot(page, "alerts")
 
     # Another gate's editor: the device, the alert and the hall are "not found".
     other = browser.new_context(base_url=admin.url)
