@@ -58,7 +58,7 @@ from .i18n import Languages
 from .web import PREFIX, STATIC, environment, install_error_pages, router
 
 # Page modules, in the navigation's order; each adds its routes to ``web.router``.
-_PAGES = ("signin", "fleet", "playlists", "media", "reports")
+_PAGES = ("signin", "fleet", "alerts", "devices", "playlists", "media", "reports", "audit")
 FONT_FILES = frozenset(
     {
         "NotoSans-Regular.ttf",

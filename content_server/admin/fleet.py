@@ -31,14 +31,15 @@ from .i18n import N_
 from .web import NAV, SESSION_COOKIE, NavItem, SessionScope, render, router
 
 NAV.append(NavItem("/admin/fleet", N_("Fleet")))
-STATE_ORDER = {"offline": 0, "stale": 1, "unknown": 2, "online": 3}
+STATE_ORDER = {"offline": 0, "stale": 1, "unknown": 2, "online": 3, "revoked": 4}
 STATE_LABELS = {
     "online": N_("online"),
     "stale": N_("stale"),
     "offline": N_("offline"),
     "unknown": N_("never seen"),
+    "revoked": N_("revoked"),
 }
-STREAM_S = 60.0
+STREAM_S = 25.0
 TICK_S = 1.0
 
 
@@ -70,7 +71,7 @@ def fleet_rows(request: Request, state: ServerState, ids: set[str]) -> list[Row]
     health = _health_map(request, state)
     names = state.store.device_names()
     rows = []
-    for d in state.store.devices():
+    for d in state.store.devices(include_revoked=True):
         if d.site_id not in ids:
             continue
         out = _out(d, health.get(d.id), state, now)
@@ -82,7 +83,7 @@ def fleet_rows(request: Request, state: ServerState, ids: set[str]) -> list[Row]
                 id=d.id,
                 name=names.get(d.id, ""),
                 site_id=d.site_id,
-                state=out.health.state,
+                state="revoked" if d.revoked else out.health.state,  # listed last
                 last_heartbeat_at=out.health.last_heartbeat_at,
                 playing=beat.get("now_playing"),
                 version_shown=beat.get("manifest_version"),
@@ -114,7 +115,8 @@ def site_tree(scope: Scope, rows: list[Row]) -> list[TreeNode]:
         mine = [r for r in rows if r.site_id in below]
         counts = {s: sum(r.state == s for r in mine) for s in STATE_ORDER}
         kids = [s for s in scope.sites.values() if s.parent_id == site.id and s.id in scope.ids]
-        return TreeNode(site, counts, len(mine), [node(k) for k in kids])
+        in_service = len(mine) - counts["revoked"]
+        return TreeNode(site, counts, in_service, [node(k) for k in kids])
 
     roots = [s for s in scope.sites.values() if s.id in scope.ids and s.parent_id not in scope.ids]
     return [node(s) for s in roots]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
@@ -26,6 +26,8 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from signage_core.timefmt import parse_time
+
+from ..errors import InvalidInputError
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -118,7 +120,13 @@ class Languages:
 
     def __init__(self, zone: str, folder: Path = LOCALE_DIR) -> None:
         self.catalogs = load_catalogs(folder)
-        self.zone = ZoneInfo(zone)
+        try:
+            self.zone = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise InvalidInputError(
+                f"CONTENT_SERVER_ADMIN_TIMEZONE {zone!r} is not a time zone; "
+                "use a name like Asia/Ho_Chi_Minh"
+            ) from e
 
     def translator(self, lang: str | None) -> Translator:
         chosen = lang if lang in LANGUAGES else DEFAULT_LANGUAGE

@@ -18,13 +18,17 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
 
+from signage_core import topics
 from signage_core.timefmt import format_time
 
+from ..access import EditorUser, ScopedDevice, UserScope, client_address
 from ..deps import CurrentUser, OwnDevice, State
 from ..errors import NotFoundError, PayloadTooLargeError, TooManyRequestsError
 from ..models import Device, descendants
+from ..provisioning import MAX_NAME_CHARS, Issued, issue
 from ..schemas import DeviceOut, EventBatch, EventsAccepted
 from ..state import CachedManifest
 
@@ -146,3 +150,92 @@ def device_out(d: Device, state: State) -> DeviceOut:
         revoked=d.revoked,
         manifest_version=cached.version if cached else None,
     )
+
+
+class DeviceIn(BaseModel):
+    id: str = Field(
+        max_length=64, description="Lowercase letters, digits and hyphens, like adot-hall-2."
+    )
+    site_id: str = Field(max_length=64, description="A site you manage.")
+    name: str = Field("", max_length=MAX_NAME_CHARS, description="What people call it.")
+
+
+class EnrolledOut(BaseModel):
+    id: str
+    site_id: str
+    name: str
+    token: str = Field(description="The device's bearer token: in `config`, shown only now.")
+    mqtt_password: str = Field(description="Its MQTT password: in `config`, shown only now.")
+    config: str = Field(
+        description="The device's whole configuration file (TOML), as `content-server "
+        "add-device` writes it. The server keeps only hashes: this is the only copy."
+    )
+    note: str = Field(
+        "", description="What is left to do by hand (the broker not updated), if anything."
+    )
+
+
+def _enrolled(issued: Issued) -> EnrolledOut:
+    return EnrolledOut(
+        id=issued.device.id,
+        site_id=issued.device.site_id,
+        name=issued.name,
+        token=issued.credentials.token,
+        mqtt_password=issued.credentials.mqtt_password,
+        config=issued.config,
+        note=issued.broker_note,
+    )
+
+
+def _request_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Enrol a device: its credentials and configuration file, shown once",
+    responses={
+        409: {"description": "A device with this id exists already (re-key it instead)."},
+        503: {"description": "The server does not know the broker's address for devices."},
+    },
+)
+def enrol_device(
+    body: DeviceIn, user: EditorUser, scope: UserScope, request: Request, state: State
+) -> EnrolledOut:
+    scope.check_site(body.site_id)
+    old = state.store.device(body.id)
+    if topics.valid_id(body.id):  # a malformed id gets enrol()'s message
+        scope.check_new_id(body.id, "device", old.site_id if old else None, old is not None)
+    issued = issue(
+        state,
+        body.id,
+        body.site_id,
+        body.name,
+        replace=False,
+        request_url=_request_url(request),
+        user=user.username,
+        address=client_address(request),
+    )
+    return _enrolled(issued)
+
+
+@router.post(
+    "/{device_id}/rekey",
+    summary="New credentials for a device (its old configuration stops working)",
+    responses={503: {"description": "The server does not know the broker's address."}},
+)
+def rekey_device(
+    device: ScopedDevice, user: EditorUser, request: Request, state: State
+) -> EnrolledOut:
+    issued = issue(
+        state,
+        device.id,
+        device.site_id,
+        "",
+        replace=True,
+        request_url=_request_url(request),
+        user=user.username,
+        address=client_address(request),
+    )
+    return _enrolled(issued)

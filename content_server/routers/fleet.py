@@ -26,6 +26,7 @@ from ..errors import ContentServerError, InvalidInputError, NotFoundError
 from ..health import DeviceHealth, state_at
 from ..ingest import FleetLink, load_health
 from ..models import Device, descendants
+from ..provisioning import sync_broker
 from ..state import ServerState
 from ..store import FleetStore
 
@@ -169,6 +170,7 @@ def revoke(
         address=request.client.host if request.client else "",
     )
     state.reload()  # the token map: refused from the next request on
+    sync_broker(state)  # its MQTT account too, when the server manages the broker's files
     revoked = state.store.device(device.id) or device
     return _out(revoked, None, state, state.clock())
 

@@ -12,6 +12,7 @@ through the form like a guard. Tests using these are ``live`` and ``e2e``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,7 +118,10 @@ class OriginGuard:
 
 
 def shoot(page: Page, name: str) -> tuple[Path, Path]:
-    """Screenshots of the page as it is, at desktop then phone width (full page)."""
+    """Screenshots of the page as it is, at desktop then phone width (full page); the page
+    must name no other origin and fit a phone's width."""
+    html = page.content()
+    assert not re.search(r'(src|href|action)="(https?:)?//', html), f"{name}: a foreign URL"
     out = artifacts_dir()
     desktop = out / f"admin-{name}-desktop.png"
     phone = out / f"admin-{name}-phone.png"

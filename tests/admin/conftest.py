@@ -33,7 +33,11 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser, admin: AdminStack) -> Iterator[BrowserContext]:
     ctx = browser.new_context(
-        viewport={"width": 1280, "height": 800}, base_url=admin.url, accept_downloads=True
+        viewport={"width": 1280, "height": 800},
+        base_url=admin.url,
+        accept_downloads=True,
+        locale="vi-VN",  # a guard's PC: the browser's own widgets (dates) in Vietnamese
+        timezone_id="Asia/Ho_Chi_Minh",
     )
     try:
         yield ctx

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from babel.messages.extract import extract_from_dir
 
 from content_server.admin import i18n
 from content_server.admin.i18n import Languages, load_catalogs
+from content_server.errors import InvalidInputError
 
 ADMIN = i18n.LOCALE_DIR.parent
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
@@ -51,3 +53,8 @@ def test_an_unknown_language_falls_back_to_vietnamese() -> None:
     assert langs.translator("fr").lang == "vi"
     assert langs.translator(None).gettext("Sign in") == "Đăng nhập"
     assert langs.translator("en").gettext("Sign in") == "Sign in"
+
+
+def test_a_wrong_time_zone_setting_says_what_to_write() -> None:
+    with pytest.raises(InvalidInputError, match="Asia/Ho_Chi_Minh"):
+        Languages("Asia/Hue")

@@ -118,5 +118,7 @@ def test_the_language_switch_shows_english(admin: AdminStack, page: Page) -> Non
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert page.get_attribute("html", "lang") == "en"
+    expect(page.get_by_role("heading", name="Fleet")).to_be_visible()
+    shoot(page, "fleet-english")
     page.get_by_role("link", name="Tiếng Việt").click()
     expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
