@@ -58,7 +58,11 @@ from .i18n import Languages
 from .web import PREFIX, STATIC, environment, install_error_pages, router
 
 # Page modules, in the navigation's order; each adds its routes to ``web.router``.
-_PAGES = ("signin", "fleet", "alerts", "devices", "playlists", "media", "reports", "audit")
+_PAGES = (
+    "signin", "fleet", "alerts", "devices",
+    "playlists", "kiosk_pages", "media", "reports",  # the content pages
+    "audit",
+)  # fmt: skip
 FONT_FILES = frozenset(
     {
         "NotoSans-Regular.ttf",

@@ -25,6 +25,10 @@ TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KINDS = ("text", "image", "video")
 WINDOWS = 3
+ID_MESSAGE = N_(
+    "Use lowercase letters, digits and hyphens, starting with your site's id "
+    "(for example adot-welcome)."
+)
 
 
 @dataclass
@@ -49,10 +53,7 @@ def parse(form: Mapping[str, Any], languages: Sequence[str], new: bool) -> Parse
     if new:
         pid = _get(form, "id")
         if not ID_RE.match(pid):
-            errors["id"] = N_(
-                "Use lowercase letters, digits and hyphens, starting with your site's id "
-                "(for example adot-welcome)."
-            )
+            errors["id"] = ID_MESSAGE
         body["id"] = pid
     body["site_id"] = _get(form, "site_id")
     names = {code: _get(form, f"name-{code}") for code in languages}

@@ -43,7 +43,8 @@ def browser(server: Server, username: str) -> tuple[TestClient, str]:
 
 PAGES = ["/admin/media", "/admin/playlists", "/admin/playlists/adot-welcome",
          "/admin/playlists/adot-welcome/preview?item=welcome", "/admin/reports",
-         "/admin/reports/yearly", "/admin/feedback", "/admin/playlists/new?site=adot"]  # fmt: skip
+         "/admin/reports/yearly", "/admin/feedback", "/admin/pages",
+         "/admin/playlists/new?site=adot"]  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])
@@ -130,3 +131,44 @@ def test_a_saved_draft_without_lao_is_marked_and_cannot_be_published(server: Ser
     r = client.post("/admin/playlists/adot-tin/publish", data={"csrf_token": csrf})
     assert r.status_code == 422 and "Chưa đăng" in r.text
     assert server.state.store.revisions("adot-tin") == []
+
+
+def test_a_kiosk_page_without_lao_is_marked_saved_and_published(server: Server) -> None:
+    add_user(server, "guard-adot", "editor", "adot")
+    add_user(server, "guard-hongvan", "editor", "hongvan")
+    client, csrf = browser(server, "guard-adot")
+    assert client.get("/admin/pages/new?site=adot").status_code == 200
+    form = {"csrf_token": csrf, "id": "adot-thu-tuc", "site_id": "adot", "kind": "page",
+            "position": "1", "title-vi": "Thủ tục xuất cảnh",
+            "body-vi": "Mang hộ chiếu."}  # fmt: skip
+    r = client.post("/admin/pages/new", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"]).text
+    cell = re.search(r'<fieldset class="card lang-cell([^"]*)" data-lang="lo">(.*?)</fieldset>',
+                     page, re.S)  # fmt: skip
+    assert (
+        cell and "bad" in cell.group(1) and "Thiếu bản dịch: điểm này bắt buộc có." in cell.group(2)
+    )
+    listing = client.get("/admin/pages").text
+    assert re.search(r'id="page-adot-thu-tuc".*?thiếu tiếng Lào', listing, re.S)
+    # Lao added; an undrawable character is refused with the reason, nothing saved
+    form.update({"title-lo": "ຂັ້ນຕອນອອກເມືອງ", "body-lo": "ກ ก"})
+    r = client.post("/admin/pages/adot-thu-tuc", data=form)
+    assert r.status_code == 422 and "cannot be drawn" in r.text
+    assert (
+        "lo" not in next(p for p in server.state.store.pages() if p.id == "adot-thu-tuc").variants
+    )
+    form["body-lo"] = "ເອົາໜັງສືຜ່ານແດນມາ."
+    assert (
+        client.post("/admin/pages/adot-thu-tuc", data=form, follow_redirects=False).status_code
+        == 303
+    )
+    before = server.state.manifests["adot-hall-1"].version
+    r = client.post("/admin/pages/publish", data={"csrf_token": csrf, "site_id": "adot"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert server.state.manifests["adot-hall-1"].version > before
+    other, other_csrf = browser(server, "guard-hongvan")
+    assert other.get("/admin/pages/adot-thu-tuc").status_code == 404
+    r = other.post("/admin/pages/adot-thu-tuc", data={**form, "csrf_token": other_csrf})
+    assert r.status_code == 404
