@@ -234,6 +234,14 @@ def test_a_guard_uploads_writes_a_vi_lo_playlist_fixes_lao_publishes_and_rolls_b
     expect(page.locator(f"#playlist-{PLAYLIST}")).to_contain_text("Thứ Hai–Thứ Sáu, 07:00–11:30")
     shoot(page, "playlists")
 
+    # --- kiosk pages: the imported tree, one page with its languages side by side
+    page.goto("/admin/pages")
+    expect(page.locator("#pages-adot tbody tr").first).to_be_visible()
+    shoot(page, "kiosk-pages")
+    page.locator("#pages-adot tbody tr a").first.click()
+    expect(page.locator(".lang-cell[data-lang=lo] input[lang=lo]")).not_to_have_value("")
+    shoot(page, "kiosk-page-editor")
+
 
 def test_an_editor_of_one_gate_cannot_open_the_other_gates_playlist(
     admin: AdminStack, page: Page

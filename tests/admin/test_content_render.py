@@ -172,3 +172,23 @@ def test_a_kiosk_page_without_lao_is_marked_saved_and_published(server: Server) 
     assert other.get("/admin/pages/adot-thu-tuc").status_code == 404
     r = other.post("/admin/pages/adot-thu-tuc", data={**form, "csrf_token": other_csrf})
     assert r.status_code == 404
+
+
+def test_the_admin_upload_is_the_apis_and_needs_the_csrf_header(server: Server) -> None:
+    add_user(server, "guard-adot", "editor", "adot")
+    client, csrf = browser(server, "guard-adot")
+    files = {"file": ("ban-do.png", image_bytes(seed=11))}
+    r = client.post("/admin/media/upload?site_id=adot", files=files)
+    assert r.status_code == 403
+    r = client.post("/admin/media/upload?site_id=adot", files=files,
+                    headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert r.status_code == 200, r.text
+    sha = r.json()["sha256"]
+    assert (server.settings.assets_dir / sha).is_file()
+    assert "ban-do.png" in client.get("/admin/media").text
+    bad = client.post("/admin/media/upload?site_id=adot", files={"file": ("x.png", b"not a png")},
+                      headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert bad.status_code == 415 and bad.json()["error"]
+    other = client.post("/admin/media/upload?site_id=hongvan", files=files,
+                        headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert other.status_code == 404
