@@ -204,7 +204,7 @@ def test_a_guard_uploads_writes_a_vi_lo_playlist_fixes_lao_publishes_and_rolls_b
     expect(page.locator("#revision-2")).to_contain_text("guard-adot")
     page.locator("#revision-1").get_by_role("button", name="Quay lại bản 1").click()
     expect(page.locator(".notice")).to_contain_text("Đã đăng: bản 3")
-    expect(page.locator("#revision-3")).to_contain_text("rollback to revision 1")
+    expect(page.locator("#revision-3")).to_contain_text("quay lại bản 1")
     expect(page.locator("#f-item-0-vi-title")).to_have_value("Giờ mở cửa hôm nay")
     shoot(page, "playlist-history")
     revisions = requests.get(
