@@ -142,3 +142,17 @@ def test_revoking_closes_the_devices_broker_account(server: Server) -> None:
     assert mqtt_dir is not None
     passwd = (mqtt_dir / "passwd").read_text()
     assert "adot-hall-7:" not in passwd and "hongvan-1:$7$" in passwd
+
+
+def test_revoking_is_for_the_admins_of_the_devices_site(server: Server) -> None:
+    chief = add_user(server, "chief", "admin", None)
+    assert enrol(server, chief, id="adot-hall-7", site_id="adot-hall")["status"] == 201
+    other_gate = add_user(server, "hv-chief", "admin", "hongvan")
+    editor = add_user(server, "guard", "editor", "adot")
+    r = server.client.post("/api/v1/devices/adot-hall-7/revoke", headers=other_gate)
+    assert r.status_code == 404, r.text
+    r = server.client.post("/api/v1/devices/adot-hall-7/revoke", headers=editor)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    device = server.state.store.device("adot-hall-7")
+    assert device is not None and not device.revoked
