@@ -134,7 +134,7 @@ def main(scenario_path: str) -> int:
                 "kind": card.kind if card else None,
             }
         )
-        showing = app._showing
+        showing = app.signage.showing if app.signage is not None else None
         if card is not None and showing is not None and showing.stream is not None:
             entry: dict[str, Any] = {"item": item, "language": lang, "t": cards[-1]["t"]}
             videos.append((entry, showing.stream))
