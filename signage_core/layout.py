@@ -219,10 +219,15 @@ def local_time(now: datetime, timezone: str) -> datetime:
 
 
 def header_text(
-    title: Mapping[str, str], langs: Sequence[str], now: datetime, timezone: str
+    title: Mapping[str, str],
+    langs: Sequence[str],
+    now: datetime,
+    timezone: str,
+    first: str | None = None,
 ) -> HeaderText:
-    """The header at ``now`` (aware): the site's name in the site's languages, the local
-    time with seconds, and the weekday in each language with the day-first date."""
+    """The header at ``now`` (aware): the site's name in the site's languages (``first``,
+    the language on screen, leads: the player shows it largest), the local time with
+    seconds, and the weekday in each language with the day-first date."""
     local = local_time(now, timezone)
     names: list[str] = []
     for code in langs or ("vi",):
@@ -230,8 +235,14 @@ def header_text(
         if picked is not None and picked[1] not in names:
             names.append(picked[1])
     date = f" {SEPARATOR} ".join([*names, local.strftime("%d/%m/%Y")])
+    names_in_order = in_order(title, langs)
+    if first is not None:
+        lead = in_order(title, (first,))
+        if lead and lead[0] in names_in_order:
+            names_in_order.remove(lead[0])
+            names_in_order.insert(0, lead[0])
     return HeaderText(
-        title=tuple(in_order(title, langs)),
+        title=tuple(names_in_order),
         clock=local.strftime("%H:%M:%S"),
         date=date,
     )
@@ -260,14 +271,24 @@ def next_notice_change(notices: Sequence[Notice], now: datetime) -> datetime | N
     return min(ends) if ends else None
 
 
-def ticker_offset(elapsed_s: float, speed: float, strip_width: float, zone_width: float) -> float:
+def ticker_offset(elapsed_s: float, speed: float, period: float, zone_width: float) -> float:
     """Where the strip's left edge stands in the zone ``elapsed_s`` after it entered from
-    the right at ``speed`` (pixels a second); once it has passed wholly out at the left it
-    enters again from the right."""
-    if speed <= 0 or strip_width <= 0:
+    the right at ``speed`` (pixels a second). The strip is drawn again every ``period``
+    pixels (its texts and the gap after them, ``ticker_copies`` times), so once its head
+    has crossed the zone it loops without a gap: the offset stays in (-period, 0]."""
+    if speed <= 0 or period <= 0:
         return 0.0
-    travel = strip_width + zone_width
-    return zone_width - (elapsed_s * speed) % travel
+    travelled = elapsed_s * speed
+    if travelled <= zone_width:
+        return zone_width - travelled
+    return -((travelled - zone_width) % period)
+
+
+def ticker_copies(period: float, zone_width: float) -> int:
+    """How many copies of a strip ``period`` pixels long fill a zone at every offset."""
+    if period <= 0:
+        return 1
+    return int(zone_width // period) + 2
 
 
 def ticker_speed(text_height: float) -> float:

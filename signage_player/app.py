@@ -2,9 +2,10 @@
 
 What plays, when, and how (presenter, prepared cards, video, alerts, status mark) is
 ``signage_view.SignageView``'s business, shared with the kiosk's attract loop. The
-app adds what only a whole player has: the window, the server's ``screenshot`` and
-``restart`` commands wired to it, and (for demos and tests) a screenshot timer and
-an exit timer. Everything here runs on the Kivy main thread.
+app adds what only a whole player has: the window, the server's ``screenshot``,
+``restart`` and ``overlay`` commands wired to it, the maintenance key (F2 or M shows
+the maintenance overlay, pressed again hides it), and (for demos and tests) a
+screenshot timer and an exit timer. Everything here runs on the Kivy main thread.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ __all__ = [
     "RuntimeLike",
     "save_screenshot",
 ]
+
+
+# F2 (SDL keycode 283); "m" arrives as its text.
+MAINTENANCE_KEYS = (283,)
 
 
 class PlayerApp(App):
@@ -102,10 +107,30 @@ class PlayerApp(App):
         if commands is not None:
             commands.screenshot_provider = self.signage.screenshot_for_server
             commands.add_restart_listener(lambda: Clock.schedule_once(lambda _dt: self.stop()))
+            if hasattr(commands, "add_overlay_listener"):
+                commands.add_overlay_listener(self._overlay_from_server)
+        from kivy.core.window import Window  # the window exists once the app runs
+
+        Window.bind(on_key_down=self._on_key_down)
         if self._screenshot:
             Clock.schedule_once(self._take_screenshot, self._screenshot_after)
         if self._exit_after is not None:
             Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
+
+    def _overlay_from_server(self) -> None:
+        """The ``overlay`` command (paho's thread): hand over to the main thread."""
+        Clock.schedule_once(self._show_maintenance)
+
+    def _show_maintenance(self, _dt: float) -> None:
+        if self.signage is not None:
+            self.signage.show_maintenance()
+
+    def _on_key_down(self, _window: Any, key: int, _scancode: int, text: Any, _mods: Any) -> bool:
+        if key in MAINTENANCE_KEYS or text in ("m", "M"):
+            if self.signage is not None:
+                self.signage.show_maintenance(toggle=True)
+            return True
+        return False
 
     def _take_screenshot(self, _dt: float) -> None:
         # "{n}" in the path numbers the shots (1, 2, ...); otherwise each replaces the last.

@@ -1,13 +1,15 @@
 """``SignageView``: the playback controller as a widget, for the player and the kiosk.
 
 It owns what a passive screen does, on the Kivy main thread: the presenter (what
-plays and when), the prepare-next logic, the video tick, the alert overlay and the
-status mark. The player's ``PlayerApp`` is a thin shell around one of these filling
-the window; the kiosk's attract loop embeds one while the kiosk is idle and removes
-it on a touch. ``start()`` and ``stop()`` may be called again and again: ``stop()``
-ends the card on screen, closes and joins every video decoder and cancels every
-Clock event this widget armed; ``start()`` reads the runtime's current content and
-plays from the start of the programme.
+plays and when), the prepare-next logic, the video tick, the zones of the manifest's
+layout (a header whose clock ticks once a second, a ticker moved 30 times a second:
+``zones.py``), the alert overlay, the maintenance overlay and the status mark. The
+player's ``PlayerApp`` is a thin shell around one of these filling the window; the
+kiosk's attract loop embeds one while the kiosk is idle and removes it on a touch.
+``start()`` and ``stop()`` may be called again and again: ``stop()`` ends the card on
+screen, closes and joins every video decoder and cancels every Clock event this
+widget armed; ``start()`` reads the runtime's current content and plays from the
+start of the programme.
 
 Timers, each one ``Clock.schedule_once``, re-armed, never a sleep loop:
 
@@ -15,6 +17,9 @@ Timers, each one ``Clock.schedule_once``, re-armed, never a sleep loop:
   scheduled card waits for an image still downloading, looks again a little later);
 * the schedule timer fires at the presenter's ``next_change_at``;
 * the alert timer hides an alert when it expires;
+* the header clock re-arms itself on each whole second (and refreshes the ticker's
+  notices, which drop out at their ``until``);
+* the maintenance timer hides the maintenance overlay again;
 
 and one interval that refreshes the status corner while nothing else changes.
 
@@ -53,18 +58,32 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kivy.clock import Clock, ClockEvent
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 
 from device_runtime.clock import utc_now
+from signage_core.errors import ManifestError
+from signage_core.layout import (
+    Layout,
+    header_text,
+    next_second,
+    ticker_offset,
+    ticker_segments,
+    ticker_speed,
+)
 from signage_core.manifest import Manifest
 
 from . import strings
 from .alert_overlay import AlertOverlay
 from .alert_overlay import load_kv as load_alert_kv
+from .maintenance import MaintenanceOverlay
+from .maintenance import load_kv as load_maintenance_kv
 from .playback import PlaybackView
 from .playback import load_kv as load_playback_kv
 from .presenter import Card, Presenter
 from .video import VideoStream
+from .zones import HeaderZone, TickerZone
+from .zones import load_kv as load_zones_kv
 
 log = logging.getLogger(__name__)
 # When every scheduled card waits for an asset still downloading, look again this often.
@@ -79,6 +98,14 @@ VIDEO_POLL_S = 0.02
 MAX_PROBLEMS = 20
 # The status corner (offline, expired) is also refreshed between cards this often.
 STATUS_REFRESH_S = 15.0
+# The ticker moves this often a second (smooth to the eye, light on a small CPU).
+TICKER_FPS = 30
+# The maintenance overlay hides itself after this long.
+MAINTENANCE_SHOW_S = 30.0
+# Zone heights as shares of the screen's height: (header, ticker), landscape and portrait.
+# From 3–5 m: the ticker's text is about half its zone, 4 % of a landscape screen's height.
+ZONES_LANDSCAPE = (0.13, 0.085)
+ZONES_PORTRAIT = (0.12, 0.05)
 
 
 class ContentLike(Protocol):
@@ -152,6 +179,8 @@ def load_kv() -> None:
     """Load the rules of every widget a ``SignageView`` holds (once per process)."""
     load_playback_kv()
     load_alert_kv()
+    load_zones_kv()
+    load_maintenance_kv()
 
 
 class SignageView(FloatLayout):
@@ -177,9 +206,17 @@ class SignageView(FloatLayout):
         self.presenter = Presenter()
         self.content: Any = None
         self.playback = PlaybackView()
+        self.zones = BoxLayout(orientation="vertical")  # header, card, ticker
+        self.zones.add_widget(self.playback)
+        self.header: HeaderZone | None = None
+        self.ticker: TickerZone | None = None
+        self.layout: Layout | None = None
+        self.maintenance = MaintenanceOverlay()
         self.alert_overlay = AlertOverlay()
-        self.add_widget(self.playback)
+        self.add_widget(self.zones)
+        self.add_widget(self.maintenance)
         self.add_widget(self.alert_overlay)  # added last: drawn over everything
+        self.fbind("size", self._size_zones)
         self.problems: list[str] = []
         self._running = False
         self._listening = False
@@ -191,6 +228,10 @@ class SignageView(FloatLayout):
         self._alert_timer: ClockEvent | None = None
         self._waiting: ClockEvent | None = None  # polls a video's first frame
         self._video_tick: ClockEvent | None = None
+        self._clock_timer: ClockEvent | None = None
+        self._ticker_event: ClockEvent | None = None
+        self._ticker_since = 0.0
+        self._maintenance_timer: ClockEvent | None = None
         self._broken: set[str] = set()  # video assets that failed, until new content
 
     @property
@@ -238,14 +279,20 @@ class SignageView(FloatLayout):
             self._alert_timer,
             self._waiting,
             self._video_tick,
+            self._clock_timer,
+            self._ticker_event,
+            self._maintenance_timer,
         ):
             if timer is not None:
                 timer.cancel()
         self._card_timer = self._schedule_timer = self._status_timer = None
         self._alert_timer = self._waiting = self._video_tick = None
+        self._clock_timer = self._ticker_event = self._maintenance_timer = None
         self.presenter = Presenter()  # the next start() plays from the beginning
         self.content = None
         self.playback.show_empty()
+        self._set_layout(None)
+        self.maintenance.hide()
         self.alert_overlay.show([], ())
 
     def on_card(self, card: Card | None) -> None:
@@ -268,6 +315,7 @@ class SignageView(FloatLayout):
         self._broken.clear()  # new content: give every video another chance
         self._drop_prepared()
         manifest = content.manifest if content is not None else None
+        self._set_layout(manifest)
         replace = self.presenter.update(manifest, self.now())
         self._arm_schedule_timer()
         if replace:
@@ -444,7 +492,21 @@ class SignageView(FloatLayout):
     def _video_failed(self, card: Card, stream: VideoStream, why: str) -> None:
         if card.asset is not None:
             self._broken.add(card.asset)
-        self.report_problem(stream.error or f"video {stream.label}: {why}; skipped")
+        message = stream.error or f"video {stream.label}: {why}; skipped"
+        self.report_problem(message)
+        report = getattr(self.runtime, "report_skipped", None)
+        if report is not None:  # in the heartbeat's "skipped", for the fleet page
+            try:
+                report(
+                    playlist_id=card.playlist_id,
+                    item_id=card.item_id,
+                    language=card.language,
+                    asset=card.asset,
+                    reason=message,
+                    at=self.now(),
+                )
+            except Exception:  # reporting must never stop playback
+                log.exception("could not report a skipped video")
         self._update_status()
 
     def _show(self, prepared: _Prepared) -> None:
@@ -472,6 +534,7 @@ class SignageView(FloatLayout):
         except Exception:  # reporting must never stop playback
             log.exception("could not report what is playing")
         self._update_status()
+        self._refresh_zones()  # the header's name follows the language on screen
         self.dispatch("on_card", card)
         self._prepare_next()
 
@@ -512,17 +575,18 @@ class SignageView(FloatLayout):
             if not ended:  # cut short or broken: not a play
                 return
         elapsed = self.now() - showing.started_at
-        try:
-            self.runtime.record_play(
-                playlist_id=showing.card.playlist_id,
-                item_id=showing.card.item_id,
-                language=showing.card.language,
-                started_at=showing.started_at,
-                duration_ms=max(0, int(elapsed.total_seconds() * 1000)),
-                manifest_version=showing.manifest_version,
-            )
-        except Exception:  # a lost record is reported by the runtime; playback goes on
-            log.exception("could not record proof of play")
+        for language in showing.card.languages:  # side by side: each language was shown
+            try:
+                self.runtime.record_play(
+                    playlist_id=showing.card.playlist_id,
+                    item_id=showing.card.item_id,
+                    language=language,
+                    started_at=showing.started_at,
+                    duration_ms=max(0, int(elapsed.total_seconds() * 1000)),
+                    manifest_version=showing.manifest_version,
+                )
+            except Exception:  # a lost record is reported by the runtime; playback goes on
+                log.exception("could not record proof of play")
 
     def _update_status(self, *_: Any) -> None:
         content = self.content
@@ -539,3 +603,102 @@ class SignageView(FloatLayout):
                 videos_skipped=len(self._broken),
             )
         )
+
+    # -- zones: header and ticker ---------------------------------------------------------
+
+    def _set_layout(self, manifest: Manifest | None) -> None:
+        """Build the zones of ``manifest``'s layout (none: the card fills the widget)."""
+        layout = None
+        if manifest is not None:
+            try:
+                layout = manifest.layout
+            except ManifestError:  # checked when the manifest was accepted; never fatal
+                log.exception("the manifest's layout cannot be read; showing cards only")
+        if layout == self.layout and (layout is None or self.zones.children):
+            self._refresh_zones()
+            return
+        self.layout = layout
+        for event in (self._clock_timer, self._ticker_event):
+            if event is not None:
+                event.cancel()
+        self._clock_timer = self._ticker_event = None
+        self.zones.clear_widgets()
+        self.header = HeaderZone() if layout is not None and layout.header else None
+        self.ticker = TickerZone() if layout is not None and layout.ticker else None
+        for zone in (self.header, self.playback, self.ticker):
+            if zone is not None:
+                self.zones.add_widget(zone)
+        self._size_zones()
+        if layout is not None and self._running:
+            self._refresh_zones()
+            if self.ticker is not None:
+                self._ticker_since = time.monotonic()
+                self._ticker_event = Clock.schedule_interval(self._move_ticker, 1 / TICKER_FPS)
+
+    def _size_zones(self, *_: Any) -> None:
+        portrait = self.height > self.width
+        header_share, ticker_share = ZONES_PORTRAIT if portrait else ZONES_LANDSCAPE
+        if self.header is not None:
+            self.header.size_hint_y = header_share
+            self.header.portrait = portrait
+        if self.ticker is not None:
+            self.ticker.size_hint_y = ticker_share
+        shares = (self.header is not None) * header_share + (self.ticker is not None) * ticker_share
+        self.playback.size_hint_y = 1 - shares
+
+    def _refresh_zones(self, *_: Any) -> None:
+        """Say what the header and the ticker say now; re-armed on the next whole second."""
+        if self._clock_timer is not None:
+            self._clock_timer.cancel()
+            self._clock_timer = None
+        layout = self.layout
+        if layout is None or not self._running or self.content is None:
+            return
+        manifest = self.content.manifest
+        now = self.now()
+        if self.header is not None:
+            showing = self.presenter.showing
+            first = showing.language if showing is not None else None
+            self.header.show(
+                header_text(layout.title, manifest.languages, now, manifest.timezone, first)
+            )
+        if self.ticker is not None:
+            self.ticker.show(ticker_segments(layout.notices, manifest.languages, now))
+        self._clock_timer = Clock.schedule_once(self._refresh_zones, next_second(self.now()))
+
+    def _move_ticker(self, _dt: float) -> None:
+        ticker = self.ticker
+        if ticker is None:
+            return
+        elapsed = time.monotonic() - self._ticker_since
+        speed = ticker_speed(ticker.text_height)
+        ticker.move_to(ticker_offset(elapsed, speed, ticker.period, ticker.width))
+
+    # -- the maintenance overlay ----------------------------------------------------------
+
+    def show_maintenance(
+        self, *_: Any, seconds: float = MAINTENANCE_SHOW_S, toggle: bool = False
+    ) -> None:
+        """Show the maintenance overlay (main thread) with fresh facts for ``seconds``;
+        ``toggle`` (the key): hide it instead when it is shown."""
+        if self._maintenance_timer is not None:
+            self._maintenance_timer.cancel()
+            self._maintenance_timer = None
+        if (toggle and self.maintenance.shown) or not self._running:
+            self.maintenance.hide()
+            return
+        info_of = getattr(self.runtime, "maintenance_info", None)
+        info: dict[str, Any] = {}
+        if info_of is not None:
+            try:
+                info = dict(info_of())
+            except Exception:
+                log.exception("could not read the maintenance facts")
+        if not info.get("manifest_version") and self.content is not None:
+            info["manifest_version"] = self.content.manifest.version
+        self.maintenance.show(strings.maintenance_lines(info, int(seconds)))
+        self._maintenance_timer = Clock.schedule_once(self._hide_maintenance, seconds)
+
+    def _hide_maintenance(self, _dt: float) -> None:
+        self._maintenance_timer = None
+        self.maintenance.hide()

@@ -18,6 +18,7 @@ from signage_core.layout import (
     next_notice_change,
     next_second,
     parse_layout,
+    ticker_copies,
     ticker_offset,
     ticker_segments,
     ticker_speed,
@@ -64,20 +65,24 @@ def test_the_ticker_drops_a_notice_at_its_until_and_says_when() -> None:
 @given(
     elapsed=st.floats(0, 1e6),
     speed=st.floats(1, 1000),
-    strip=st.floats(1, 50_000),
+    period=st.floats(10, 50_000),
     zone=st.floats(100, 8000),
 )
-def test_the_strip_always_stands_between_entering_and_leaving(
-    elapsed: float, speed: float, strip: float, zone: float
+def test_once_in_the_copies_of_the_strip_always_cover_the_whole_zone(
+    elapsed: float, speed: float, period: float, zone: float
 ) -> None:
-    offset = ticker_offset(elapsed, speed, strip, zone)
-    assert -strip - 1e-6 <= offset <= zone + 1e-6
+    offset = ticker_offset(elapsed, speed, period, zone)
+    assert -period - 1e-6 <= offset <= zone + 1e-6
+    if elapsed * speed > zone:  # the head has crossed: no empty stretch from now on
+        assert offset <= 1e-6
+        assert offset + ticker_copies(period, zone) * period >= zone
 
 
 def test_the_strip_enters_from_the_right_and_moves_left_at_its_speed() -> None:
     assert ticker_offset(0, 100, 500, 1000) == 1000
     assert ticker_offset(2, 100, 500, 1000) == 800
-    assert ticker_offset(15, 100, 500, 1000) == 1000  # gone at the left: in again
+    assert ticker_offset(12, 100, 500, 1000) == -200
+    assert ticker_offset(15, 100, 500, 1000) == 0  # one period on: the next copy in place
     # The same reading pace on every screen: three text heights a second.
     assert ticker_speed(30) * 2 == ticker_speed(60)
 
