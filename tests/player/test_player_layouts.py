@@ -236,3 +236,48 @@ def test_zones_keep_their_share_of_the_screen_at_every_size(
         )
     assert shares[0] == pytest.approx(shares[1], rel=0.03), shares
     assert shares[1][2] >= 0.04  # the ticker's type: 4 % of the screen's height at least
+
+
+def test_the_maintenance_overlay_comes_with_a_key_or_a_command_and_hides_by_itself(
+    display: Display, tmp_path: Path
+) -> None:
+    """F2 pressed on the X display shows the overlay, F2 again hides it; the server's
+    ``overlay`` command (from another thread, as paho calls) shows it, and it hides by
+    itself after its time, while the content goes on under it."""
+    signed = manifest(layout())
+    signed["playlists"][0]["items"][0]["duration_s"] = 30
+    at = {"key": 3.0, "key_again": 5.0, "command": 7.0}
+    paths = {
+        name: str(ARTIFACTS / f"player-maintenance-{name}.png")
+        for name in ("key", "key-again", "command", "after")
+    }
+    report = run_player(
+        display,
+        tmp_path,
+        {
+            "manifest": signed,
+            "keys": [{"after": at["key"], "key": "F2"}, {"after": at["key_again"], "key": "F2"}],
+            "maintenance": {"after": at["command"], "seconds": 4.0},
+            "timed_captures": [
+                {"after": at["key"] + 1.0, "path": paths["key"]},
+                {"after": at["key_again"] + 1.0, "path": paths["key-again"]},
+                {"after": at["command"] + 1.0, "path": paths["command"]},
+                {"after": at["command"] + 6.5, "path": paths["after"]},
+            ],
+            "run_to_exit": True,
+            "exit_after": 15,
+        },
+        timeout=120,
+    )
+    shown = {name: report["captured"][p]["zones"]["maintenance"] for name, p in paths.items()}
+    assert shown["key"] is not None, "F2 did not show the maintenance overlay"
+    assert "Thiết bị · Device: adot-hall-1" in shown["key"]
+    assert "Nội dung · Manifest: v7" in shown["key"] and "14 tệp · files, 50.0 MB" in shown["key"]
+    assert "Địa chỉ · Addresses" in shown["key"] and "Tự ẩn sau 30 giây" in shown["key"]
+    assert shown["key-again"] is None, "F2 again did not hide it"
+    assert shown["command"] is not None and "Tự ẩn sau 4 giây" in shown["command"]
+    assert shown["after"] is None, "the overlay did not hide by itself"
+    texts = report["captured"][paths["command"]]["texts"]
+    overlay = next(t for t in texts if t["text"].startswith("Bảo trì"))
+    assert overlay["content_height"] <= overlay["height"] + 1  # nothing clipped
+    assert [c["item"] for c in report["cards"]] == ["welcome"]  # the card played on under it
