@@ -10,6 +10,7 @@ screenshot timer and an exit timer. Everything here runs on the Kivy main thread
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 
+log = logging.getLogger(__name__)
 # F2 (SDL keycode 283); "m" arrives as its text.
 MAINTENANCE_KEYS = (283,)
 
@@ -98,6 +100,7 @@ class PlayerApp(App):
     def build(self) -> SignageView:
         self.signage = SignageView(self.runtime, now=self.now)
         self.signage.bind(on_card=lambda _view, card: self.dispatch("on_card", card))
+        self.signage.bind(on_layout=self._orient)
         return self.signage
 
     def on_start(self) -> None:
@@ -116,6 +119,22 @@ class PlayerApp(App):
             Clock.schedule_once(self._take_screenshot, self._screenshot_after)
         if self._exit_after is not None:
             Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
+
+    def _orient(self, _view: Any, layout: Any) -> None:
+        """A portrait layout on a screen X still drives as landscape (a screen hung
+        vertically): turn the picture a quarter turn (``portrait_rotation`` of the
+        device's settings, 90 or 270); anything else: upright."""
+        from kivy.core.window import Window
+
+        width, height = Window.system_size
+        portrait = layout is not None and layout.orientation == "portrait"
+        settings = getattr(self.runtime, "settings", None)
+        turn = int(getattr(settings, "portrait_rotation", 90))
+        rotation = turn if portrait and width > height else 0
+        if Window.rotation != rotation:
+            log.info("screen: rotating the picture to %d degrees for a %s layout", rotation,
+                     layout.orientation if layout is not None else "full-screen")  # fmt: skip
+            Window.rotation = rotation
 
     def _overlay_from_server(self) -> None:
         """The ``overlay`` command (paho's thread): hand over to the main thread."""

@@ -163,15 +163,33 @@ class _Prepared:
 
 
 def save_screenshot(path: str | os.PathLike[str]) -> Path:
-    """Write what the window shows to ``path`` (PNG)."""
+    """Write what the window shows to ``path`` (PNG), upright as a reader of the screen
+    sees it (also when the picture is turned for a screen hung vertically)."""
     from kivy.core.window import Window  # the window exists once the app runs
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if Window.rotation:
+        return _save_turned(Window, target)
     with tempfile.TemporaryDirectory() as tmp:
         # Window.screenshot numbers its files: let it, then move the file into place.
         written = Window.screenshot(name=str(Path(tmp) / "shot.png"))
         shutil.move(written, target)
+    return target
+
+
+def _save_turned(window: Any, target: Path) -> Path:
+    """The whole framebuffer (``system_size``), turned back upright."""
+    import cv2
+    import numpy as np
+    from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
+
+    width, height = (int(v) for v in window.system_size)
+    data = glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE)
+    picture = np.frombuffer(data, np.uint8).reshape(height, width, 4)[::-1]
+    picture = np.rot90(picture, k=-int(window.rotation) // 90)
+    if not cv2.imwrite(str(target), cv2.cvtColor(picture, cv2.COLOR_RGBA2BGR)):
+        raise OSError(f"could not write the screenshot {target}")
     return target
 
 
@@ -190,7 +208,7 @@ class SignageView(FloatLayout):
     time a card comes on screen (None: the empty state).
     """
 
-    __events__ = ("on_card",)
+    __events__ = ("on_card", "on_layout")
 
     def __init__(
         self,
@@ -297,6 +315,9 @@ class SignageView(FloatLayout):
 
     def on_card(self, card: Card | None) -> None:
         """Event: ``card`` is now on screen (None: the empty state)."""
+
+    def on_layout(self, layout: Layout | None) -> None:
+        """Event: the layout changed (None: cards only)."""
 
     # -- content and schedule ------------------------------------------------
 
@@ -618,6 +639,7 @@ class SignageView(FloatLayout):
             self._refresh_zones()
             return
         self.layout = layout
+        self.dispatch("on_layout", layout)
         for event in (self._clock_timer, self._ticker_event):
             if event is not None:
                 event.cancel()
