@@ -12,7 +12,7 @@ import pytest
 
 from content_server.settings import Settings
 from signage_core.manifest import parse_manifest
-from tests.server.api_kit import add_user
+from tests.server.api_kit import add_user, playlist_body, text_item
 from tests.server.content_server_kit import Server, newest_signed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,3 +171,52 @@ def test_bad_layout_yaml_is_refused_with_its_line(
     result = cli("import", content_dir, "--data-dir", settings.data_dir)
     assert result.returncode != 0
     assert "layout.yaml:" in result.stderr and reason in result.stderr, result.stderr
+
+
+def test_a_side_by_side_playlist_is_authored_signed_and_refused_when_misspelt(
+    server: Server, editor: dict[str, str]
+) -> None:
+    item = text_item("queue", vi=("Xếp hàng", "Xin xếp hàng"), lo=("ເຂົ້າແຖວ", "ກະລຸນາເຂົ້າແຖວ"))
+    body = {"id": "adot-queue", **playlist_body("adot", [item]), "bilingual": "side_by_side"}
+    r = server.client.post("/api/v1/playlists", json={**body, "bilingual": "both"}, headers=editor)
+    assert r.status_code == 422 and "side_by_side" in r.text
+    r = server.client.post("/api/v1/playlists", json=body, headers=editor)
+    assert r.status_code == 201, r.text
+    assert r.json()["draft"]["bilingual"] == "side_by_side"
+    assert server.client.post("/api/v1/playlists/adot-queue/publish", headers=editor).is_success
+    signed = _signed(server, "adot-hall-1")
+    queue = next(p for p in signed["playlists"] if p["id"] == "adot-queue")
+    assert queue["bilingual"] == "side_by_side"
+    assert all("bilingual" not in p for p in signed["playlists"] if p["id"] != "adot-queue")
+    assert server.state.store.playlist("adot-queue").bilingual == "side_by_side"
+    # Back to sequential: the key leaves the manifest again.
+    r = server.client.put(
+        "/api/v1/playlists/adot-queue",
+        json={k: v for k, v in body.items() if k not in ("id", "bilingual")},
+        headers=editor,
+    )
+    assert r.status_code == 200, r.text
+    server.client.post("/api/v1/playlists/adot-queue/publish", headers=editor)
+    queue = next(p for p in _signed(server, "adot-hall-1")["playlists"] if p["id"] == "adot-queue")
+    assert "bilingual" not in queue
+
+
+def test_bilingual_is_read_from_yaml(
+    cli: Callable[..., Any], settings: Settings, content_dir: Path, enrol_device: Callable[..., str]
+) -> None:
+    path = content_dir / "adot/welcome.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  items:\n" in text
+    path.write_text(text.replace("  items:\n", "  bilingual: side_by_side\n  items:\n", 1))
+    result = cli("import", content_dir, "--data-dir", settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    enrol_device(settings, "adot-hall-1", "adot-hall")
+    welcome = next(
+        p for p in newest_signed(settings, "adot-hall-1")["playlists"] if p["id"] == "adot-welcome"
+    )
+    assert welcome["bilingual"] == "side_by_side"
+    path.write_text(text.replace("  items:\n", "  bilingual: both\n  items:\n", 1))
+    result = cli("import", content_dir, "--data-dir", settings.data_dir)
+    assert (
+        result.returncode != 0 and "bilingual must be sequential or side_by_side" in result.stderr
+    )
