@@ -12,6 +12,8 @@ Scenario keys:
                       of that card, 1 by default}]
     window          [width, height] of the window (1280×720 by default)
     timed_captures  [{"after": seconds from start, "path": png}]: captures at given times
+    ticker_ahead_s  start the ticker as if it had been running this long (to film or
+                    photograph the middle of the strip without waiting for it)
     keys            [{"after": seconds, "key": "F2"}]: pressed with xdotool (a real X key)
     maintenance     {"after": seconds, "seconds": shown for}: the overlay command, as the
                     runtime's command handler calls it (from another thread)
@@ -206,6 +208,15 @@ def main(scenario_path: str) -> int:
                 Clock.schedule_once(lambda dt, w=want: capture(w, dt), want.get("delay", 0.7))
 
     app.bind(on_card=on_card)
+    ahead = scenario.get("ticker_ahead_s")
+    if ahead:
+
+        def move_ticker_start(_app: Any, card: Any) -> None:
+            if app.signage is not None and not getattr(app, "_ticker_moved", False):
+                app._ticker_moved = True
+                app.signage._ticker_since -= ahead
+
+        app.bind(on_card=move_ticker_start)
     for want in scenario.get("timed_captures", []):
 
         def timed(_dt: float, w: dict[str, Any] = want) -> None:

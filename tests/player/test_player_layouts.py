@@ -284,3 +284,35 @@ def test_the_maintenance_overlay_comes_with_a_key_or_a_command_and_hides_by_itse
     overlay = next(t for t in texts if t["text"].startswith("Bảo trì"))
     assert overlay["content_height"] <= overlay["height"] + 1  # nothing clipped
     assert [c["item"] for c in report["cards"]] == ["welcome"]  # the card played on under it
+
+
+def test_lao_on_the_ticker_is_whole_and_on_one_line(display: Display, tmp_path: Path) -> None:
+    """The strip photographed where the first notice's Lao text passes: it is drawn
+    whole inside the zone (the screenshot ``player-layout-ticker-lo.png`` shows it)."""
+    path = str(ARTIFACTS / "player-layout-ticker-lo.png")
+    # At 720p the ticker's text is 32 px and moves 96 px a second: the Lao text of the
+    # first notice stands in the middle of the zone about 22 s after the strip entered.
+    report = run_player(
+        display,
+        tmp_path,
+        {
+            "manifest": manifest(layout()),
+            "ticker_ahead_s": 22.5,
+            "captures": [{"item": "welcome", "language": "vi", "path": path, "delay": 1.0}],
+            "exit_after": 30,
+        },
+    )
+    zones = report["captured"][path]["zones"]
+    check_zones(zones)
+    ticker = zones["ticker"]
+    zone_x, _, zone_w, _ = ticker["rect"]
+    lao = NOTICES[0]["texts"]["lo"]
+    shown = [
+        t
+        for t in ticker["texts"]
+        if t["text"] == lao
+        and zone_x <= t["rect"][0] + ticker["offset"]
+        and t["rect"][0] + ticker["offset"] + t["width"] <= zone_x + zone_w
+    ]
+    assert shown, (ticker["offset"], [(t["text"][:10], t["rect"]) for t in ticker["texts"]])
+    assert shown[0]["lines"] == [lao]
