@@ -85,6 +85,7 @@ class Host(App):
         if card is not None and card.kind == "video" and "stopping" not in cycle:
             cycle["stopping"] = True
             cycle["threads_playing"] = video_threads()
+            cycle["events_playing"] = bound_events(self.view)
             Clock.schedule_once(self.end, 0.6)  # stopped in the middle of the video
 
     def end(self, _dt: float) -> None:

@@ -41,6 +41,14 @@ def test_start_and_stop_again_and_again_release_video_threads_and_clock_events(
     signed = signed_dict(
         [playlist("p", items, fallback=True)], languages=("vi",), assets={sha: meta}
     )
+    # With a header and a ticker, their clock and ticker events run too until stop().
+    signed["layout"] = {
+        "orientation": "landscape",
+        "header": True,
+        "ticker": True,
+        "title": {"vi": "Cửa khẩu A Đớt"},
+        "notices": [{"id": "n", "texts": {"vi": "Xin chuẩn bị sẵn hộ chiếu."}, "until": None}],
+    }
     scenario = {
         "manifest": signed,
         "assets_dir": str(cache),
@@ -64,6 +72,9 @@ def test_start_and_stop_again_and_again_release_video_threads_and_clock_events(
     for cycle in cycles:
         assert cycle["cards"][:2] == [["welcome", "vi"], ["clip", "vi"]], cycle
         assert cycle["threads_playing"], "the video's decoder thread was not running"
+        playing = " ".join(cycle["events_playing"])
+        for method in ("_on_video_tick", "_move_ticker", "_refresh_zones", "_update_status"):
+            assert method in playing, (method, cycle["events_playing"])
         assert cycle["threads_after_stop"] == [], cycle
         assert cycle["events_after_stop"] == [], cycle
     # The welcome card ended by its timer each round; the videos were cut short.
