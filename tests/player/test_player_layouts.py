@@ -209,36 +209,46 @@ def test_the_header_clock_ticks_and_nothing_else_changes(display: Display, tmp_p
 
 
 def test_zones_keep_their_share_of_the_screen_at_every_size(
-    display: Display, tmp_path: Path
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    """A 640×360 and a 1280×720 window show the same picture, scaled: the zones take the
-    same share of the height and the ticker's text the same share of its zone (so 720p,
-    1080p and 4K read the same from 3–5 m)."""
+    """720p, 1080p and 4K windows show the same picture, scaled: the zones take the same
+    share of the height and the ticker's text the same share of the screen, so each
+    reads the same from 3–5 m (``player-layout-4k-vi.png`` is the 4K one)."""
     shares = []
-    for window in ((640, 360), (1280, 720)):
-        path = str(tmp_path / f"size-{window[0]}.png")
-        report = run_player(
-            display,
-            tmp_path,
-            {
-                "manifest": manifest(layout()),
-                "window": list(window),
-                "captures": [{"item": "welcome", "language": "vi", "path": path, "delay": 1}],
-                "exit_after": 30,
-            },
-        )
-        zones = report["captured"][path]["zones"]
-        check_zones(zones)
-        ticker_text = next(t for t in zones["ticker"]["texts"] if t["text"] != "•")
-        shares.append(
-            (
-                zones["header"]["rect"][3] / window[1],
-                zones["ticker"]["rect"][3] / window[1],
-                ticker_text["font_size"] / window[1],
-            )
-        )
+    with xvfb(tmp_path_factory.mktemp("xvfb4k"), 3840, 2160) as big:
+        for window in ((1280, 720), (1920, 1080), (3840, 2160)):
+            shares.append(_shares_at(big, tmp_path, window))
     assert shares[0] == pytest.approx(shares[1], rel=0.03), shares
-    assert shares[1][2] >= 0.04  # the ticker's type: 4 % of the screen's height at least
+    assert shares[0] == pytest.approx(shares[2], rel=0.03), shares
+    assert shares[0][2] >= 0.04  # the ticker's type: 4 % of the screen's height at least
+
+
+def _shares_at(
+    display: Display, tmp_path: Path, window: tuple[int, int]
+) -> tuple[float, float, float]:
+    name = {720: "720p", 1080: "1080p", 2160: "4k"}[window[1]]
+    path = str(ARTIFACTS / f"player-layout-{name}-vi.png")
+    run_dir = tmp_path / name
+    run_dir.mkdir()
+    report = run_player(
+        display,
+        run_dir,
+        {
+            "manifest": manifest(layout()),
+            "window": list(window),
+            "captures": [{"item": "welcome", "language": "vi", "path": path, "delay": 1}],
+            "exit_after": 60,
+        },
+        timeout=150,
+    )
+    zones = report["captured"][path]["zones"]
+    check_zones(zones)
+    ticker_text = next(t for t in zones["ticker"]["texts"] if t["text"] != "•")
+    return (
+        zones["header"]["rect"][3] / window[1],
+        zones["ticker"]["rect"][3] / window[1],
+        ticker_text["font_size"] / window[1],
+    )
 
 
 def test_the_maintenance_overlay_comes_with_a_key_or_a_command_and_hides_by_itself(
