@@ -162,9 +162,12 @@ def test_each_layout_in_vietnamese_and_lao_keeps_every_text_in_its_zone(
         header_texts = " ".join(t["text"] for t in shot["zones"]["header"]["texts"])
         assert TITLE["vi"] in header_texts and TITLE["lo"] in header_texts, header_texts
         assert "ວັນ" in header_texts  # the weekday in Lao
-        card_texts = [t for t in shot["texts"] if t["rect"][1] < shot["zones"]["card_area"][1] + 5
-                      or True]  # fmt: skip
-        assert card_texts
+        # The card's own texts sit in the card area, wrapped and fitted, nothing clipped.
+        card_texts = [t for t in shot["texts"] if inside(t["rect"], shot["zones"]["card_area"])]
+        assert len(card_texts) >= 2, shot["texts"]  # a title and a body at least
+        for t in card_texts:
+            assert t["content_height"] <= t["height"] + 1 or not t["fit"], t
+            assert t["content_width"] <= t["width"] + 1 or not t["wrap"], t
         img = cv2.imread(shot["file"])
         upright = window if orientation == "landscape" else (min(window), max(window))
         assert img is not None and img.shape[1::-1] == upright, (lang, img.shape)
