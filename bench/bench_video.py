@@ -1,6 +1,6 @@
 """Video: frames the player shows per second, for a 720p30 H.264 clip under Xvfb.
 
-The real player app (``tests/signage_player/player_driver.py``, a fake runtime) plays
+The real player app (``tests/player/player_driver.py``, a fake runtime) plays
 a 10 s 1280×720 30 fps clip full window; the count of frames it put on screen (each
 a texture upload in its own Kivy frame) over the clip's playing time is compared with
 the file's rate (aim ≥ 0.95) and with what OpenCV alone decodes per second in the same
@@ -22,14 +22,12 @@ from pathlib import Path
 
 import cv2
 
+from tests.player.player_fakes import playlist, signed_dict, store_asset, text_item
+from tests.player.video_clips import make_clip
+from tests.support.xvfb import xvfb
+
 ROOT = Path(__file__).resolve().parent.parent
-PLAYER_TESTS = ROOT / "tests" / "signage_player"
-sys.path[:0] = [str(PLAYER_TESTS)]
-
-from player_fakes import playlist, signed_dict, store_asset, text_item  # noqa: E402
-from video_clips import make_clip  # noqa: E402
-
-from tests.support.xvfb import xvfb  # noqa: E402
+PLAYER_TESTS = ROOT / "tests" / "player"
 
 FPS, SECONDS, SIZE = 30, 10, (1280, 720)
 
@@ -73,7 +71,7 @@ def play(tmp: Path, sha: str, meta: dict[str, object], window: tuple[int, int]) 
     with xvfb(tmp / "xvfb") as display:
         proc = subprocess.run(
             [sys.executable, str(PLAYER_TESTS / "player_driver.py"), str(tmp / "scenario.json")],
-            env=display.env(PYTHONPATH=f"{ROOT}:{PLAYER_TESTS}"),
+            env=display.env(PYTHONPATH=str(ROOT)),
             cwd=tmp,
             capture_output=True,
             text=True,
