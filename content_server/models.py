@@ -275,6 +275,7 @@ class Feedback:
     comment: str | None
 
 
+@dataclass(frozen=True)
 class SiteLayout:
     """A site's own screen layout (``signage_core.layout``); sites below inherit it."""
 

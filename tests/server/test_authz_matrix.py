@@ -38,7 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "editor": add_user(server, "guard-adot", "editor", "adot"),
             "viewer": add_user(server, "watch-adot", "viewer", "adot"),
         }
-        ids: dict[str, dict[str, str]] = {"asset": {}, "page": {}, "group": {}}
+        ids: dict[str, dict[str, str]] = {"asset": {}, "page": {}, "group": {}, "notice": {}}
         for side, site in SITES.items():
             r = upload(server, auth["admin"], site, f"{site}.png", image_bytes(seed=len(site)))
             assert r.status_code == 201, r.text
@@ -51,6 +51,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                      "members": [DEVICES[side]]}  # fmt: skip
             assert client.post("/api/v1/groups", json=group, headers=auth["admin"]).is_success
             ids["group"][side] = group["id"]
+            r = client.put(f"/api/v1/layouts/{site}", json={}, headers=auth["admin"])
+            assert r.status_code == 200, r.text
+            notice = {"id": f"{site}-notice", **_notice_put(side, {})}
+            r = client.post("/api/v1/notices", json=notice, headers=auth["admin"])
+            assert r.status_code == 201, r.text
+            ids["notice"][side] = notice["id"]
             r = client.post(f"/api/v1/playlists/{PLAYLISTS[side]}/publish", headers=auth["admin"])
             assert r.status_code == 200, r.text
         yield {"server": server, "auth": auth, "ids": ids}
@@ -88,6 +94,14 @@ def _new_group(side: str, w: dict[str, Any]) -> dict[str, Any]:
             "members": []}  # fmt: skip
 
 
+def _notice_put(side: str, w: dict[str, Any]) -> dict[str, Any]:
+    return {"site_id": SITES[side], "texts": {"vi": "Xin xếp hàng.", "lo": "ກະລຸນາເຂົ້າແຖວ."}}
+
+
+def _new_notice(side: str, w: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"{SITES[side]}-n{next(_counter)}", **_notice_put(side, w)}
+
+
 def _ttl(side: str, w: dict[str, Any]) -> dict[str, Any]:
     return {"manifest_ttl_days": 20}
 
@@ -118,6 +132,11 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
     ("group", "GET", "/api/v1/groups/{group}", None, "read"),
     ("group", "PUT", "/api/v1/groups/{group}", _group_put, "write"),
     ("group", "POST", "/api/v1/groups", _new_group, "write"),
+    ("layout", "GET", "/api/v1/layouts/{site}", None, "read"),
+    ("layout", "PUT", "/api/v1/layouts/{site}", lambda side, w: {}, "write"),
+    ("notice", "GET", "/api/v1/notices/{notice}", None, "read"),
+    ("notice", "PUT", "/api/v1/notices/{notice}", _notice_put, "write"),
+    ("notice", "POST", "/api/v1/notices", _new_notice, "write"),
     ("report", "GET", "/api/v1/reports/plays?since=2026-11-01&until=2026-11-30&site_id={site}",
      None, "read"),
     ("report", "GET", "/api/v1/reports/plays?since=2026-11-01&until=2026-11-30&device_id={device}",
@@ -158,6 +177,7 @@ def test_matrix(
     url = path.format(
         site=SITES[side], playlist=PLAYLISTS[side], device=DEVICES[side],
         asset=ids["asset"][side], page=ids["page"][side], group=ids["group"][side],
+        notice=ids["notice"][side],
     )  # fmt: skip
     headers = world["auth"][role]
     kwargs: dict[str, Any] = {"headers": headers}
@@ -214,12 +234,15 @@ def test_the_matrix_covers_every_route_that_takes_an_id(world: dict[str, Any]) -
         ("POST", "/api/v1/users/{username}/disable"),  # admins only, test_accounts
         ("DELETE", "/api/v1/pages/{page_id}"),  # test_pages
         ("DELETE", "/api/v1/groups/{group_id}"),  # test_groups
+        ("DELETE", "/api/v1/layouts/{site_id}"),  # they would delete the world's
+        ("DELETE", "/api/v1/notices/{notice_id}"),
         # they change the world's devices: test_enrol_api (404 for another gate, 403 editor)
         ("POST", "/api/v1/devices/{device_id}/rekey"),
         ("POST", "/api/v1/devices/{device_id}/revoke"),
     }
     names = {"site_id": "site", "playlist_id": "playlist", "device_id": "device",
-             "sha256": "asset", "page_id": "page", "group_id": "group"}  # fmt: skip
+             "sha256": "asset", "page_id": "page", "group_id": "group",
+             "notice_id": "notice"}  # fmt: skip
     # The OpenAPI document lists every route with its full path: newer FastAPI keeps
     # included routers nested in app.routes, where a walk finds no /api/v1 route at all.
     paths: dict[str, dict[str, Any]] = world["server"].app.openapi()["paths"]

@@ -220,3 +220,17 @@ def test_bilingual_is_read_from_yaml(
     assert (
         result.returncode != 0 and "bilingual must be sequential or side_by_side" in result.stderr
     )
+
+
+def test_another_gates_layout_and_notice_cannot_be_deleted(
+    server: Server, editor: dict[str, str]
+) -> None:
+    admin = add_user(server, "city-chief", "admin", None)
+    notice = {**NOTICE, "id": "hongvan-keep", "site_id": "hongvan"}
+    assert server.client.post("/api/v1/notices", json=notice, headers=admin).status_code == 201
+    assert server.client.put("/api/v1/layouts/hongvan", json={}, headers=admin).status_code == 200
+    for path in ("/api/v1/notices/hongvan-keep", "/api/v1/layouts/hongvan"):
+        r = server.client.delete(path, headers=editor)
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert server.client.get(path, headers=admin).status_code == 200
