@@ -13,7 +13,9 @@ default settings, jittered as real devices are:
 - a heartbeat over MQTT every ``heartbeat_interval_s`` (QoS 0, as devices send them),
   a retained ``online`` status on connect and an ``offline`` will;
 - subscribed to its command topic: the ``sync`` the server sends after a publish makes
-  it poll at once, and download the assets it lacks with its token.
+  it poll after a random part of the window the command carries (``window_s``, else
+  the device's ``sync_jitter_s``), as ``device_runtime`` does
+  (``signage_core.command.sync_delay_s``), and download the assets it lacks with its token.
 
 Half-way through, an editor uploads a new image and publishes a playlist for the whole
 city (site ``hue``): every device is sent after the new asset at the same moment.
@@ -70,6 +72,7 @@ from content_server.store import Store
 from device_runtime.settings import DeviceSettings
 from scripts.loopback.stack import Stack
 from signage_core import topics
+from signage_core.command import sync_delay_s
 from signage_core.timefmt import format_time
 
 DEVICES = int(os.environ.get("LOAD_DEVICES", "1000"))
@@ -81,12 +84,16 @@ ITEM_S = 10.0  # one proof-of-play record per item shown, items of about 10 s
 P99_TARGET_MS = 100.0
 
 
-def _device_defaults() -> tuple[float, float]:
+def _device_defaults() -> tuple[float, float, float]:
     fields = DeviceSettings.__dataclass_fields__
-    return float(fields["poll_interval_s"].default), float(fields["heartbeat_interval_s"].default)
+    return (
+        float(fields["poll_interval_s"].default),
+        float(fields["heartbeat_interval_s"].default),
+        float(fields["sync_jitter_s"].default),
+    )
 
 
-POLL_S, HEARTBEAT_S = _device_defaults()
+POLL_S, HEARTBEAT_S, SYNC_JITTER_S = _device_defaults()
 POLL_S = float(os.environ.get("LOAD_POLL_S", POLL_S))
 HEARTBEAT_S = float(os.environ.get("LOAD_HEARTBEAT_S", HEARTBEAT_S))
 
@@ -248,7 +255,7 @@ class MqttFleet:
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
             with self._lock:
                 self.commands += 1
-            self.on_command(d)
+            self.on_command(d, msg.payload)
 
         c.on_connect = on_connect
         c.on_message = on_message
@@ -337,6 +344,7 @@ class Fleet:
         self.cpu_start = self.cpu_publish = self.cpu_end = (0.0, 0.0, 0.0, 0.0)
         self.lag_ms: list[float] = []
         self.mqtt_connected_at_end = 0
+        self.sync_windows: list[float] = []  # the window of every sync received
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
 
@@ -359,9 +367,18 @@ class Fleet:
             await asyncio.sleep(0.01)
             self.lag_ms.append((time.perf_counter() - started - 0.01) * 1000)
 
-    def on_command(self, d: Device) -> None:  # from an MQTT thread
-        if self.loop is not None and d.wake is not None:
-            self.loop.call_soon_threadsafe(d.wake.set)
+    def on_command(self, d: Device, payload: bytes = b"") -> None:  # from an MQTT thread
+        """A ``sync``: poll after a random part of its window, as ``device_runtime`` does
+        (the command is not verified here: the simulator trusts its own server)."""
+        if self.loop is None or d.wake is None:
+            return
+        try:
+            window = json.loads(payload)["signed"].get("window_s")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            window = None
+        delay = sync_delay_s(SYNC_JITTER_S if window is None else window, random.random())
+        self.sync_windows.append(SYNC_JITTER_S if window is None else float(window))
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, d.wake.set)
 
     async def close(self) -> None:
         for c in self.conns.values():
@@ -643,10 +660,11 @@ def main() -> int:
             f"mosquitto {cpu1[1] - cpu0[1]:.1f} s, simulator {cpu1[2] - cpu0[2]:.1f} s "
             f"(of {2 * wall:.0f} core-seconds)"
         )
+        windows = sorted(set(fleet.sync_windows))
         print(
             f"new asset: {len(got)}/{len(devices)} devices, the last "
             f"{max(got, default=0):.1f} s after the publish; sync commands received: "
-            f"{mqtt_fleet.commands}"
+            f"{mqtt_fleet.commands}, spread over {windows} s"
         )
         polls = stats.manifest_ms
         print(

@@ -155,6 +155,7 @@ class Runtime:
         """Stop the worker (an interrupted download resumes next time) and say offline."""
         self._stop.set()
         self._wake.set()
+        self.commands.cancel_pending()
         if self._worker is not None:
             self._worker.join(timeout)
         if self.verifier is not None:
