@@ -34,8 +34,9 @@ HEARTBEAT_FIELDS = (
     "clock_skew_s",
 )
 # Sent by current devices, not required of older ones: the heartbeat interval the
-# server's stale/offline rules use, and the alerts on show / refused.
-HEARTBEAT_OPTIONAL = ("interval_s", "alerts")
+# server's stale/offline rules use, the alerts on show / refused, and whether the
+# device clock is too far ahead of the signed time to be trusted.
+HEARTBEAT_OPTIONAL = ("interval_s", "alerts", "clock_suspect")
 
 
 class PayloadError(ValueError):
