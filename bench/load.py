@@ -206,8 +206,11 @@ def _heartbeat(d: Device, seq: int, uptime: float) -> bytes:
 class MqttFleet:
     """Devices' MQTT sessions: each thread owns its clients (paho is not thread-safe)."""
 
-    def __init__(self, port: int, devices: list[Device], on_command: Any) -> None:
+    def __init__(
+        self, port: int, devices: list[Device], on_command: Any, port_of: Any = None
+    ) -> None:
         self.port = port
+        self.port_of = port_of or (lambda d: port)  # a gate's screens log in at its relay
         self.on_command = on_command
         self.stop = threading.Event()
         self.heartbeats = False  # set when the timed run starts
@@ -286,7 +289,7 @@ class MqttFleet:
         beats: list[tuple[float, str, int]] = []  # (when, device, seq)
         for d in devices:
             c = self._client(d)
-            c.connect("127.0.0.1", self.port, keepalive=60)
+            c.connect("127.0.0.1", self.port_of(d), keepalive=60)
             clients[d.id] = (d, c)
         started = False
         next_misc = 0.0
@@ -409,7 +412,7 @@ class Fleet:
             return
         if r.status != 200:
             if self.counting:
-                self.stats.fail(f"manifest: {r.status}")
+                self.bad_status("manifest", r.status)
             return
         signed = json.loads(r.body)["signed"]
         d.etag = r.headers.get("etag")
@@ -466,9 +469,14 @@ class Fleet:
                 return  # kept: sent again next time
             self._count()
             if r.status != 200:
-                self.stats.fail(f"events: {r.status}")
-                return
+                self.bad_status("events", r.status)
+                return  # kept: sent again next time
             del d.queue[: len(batch)]
+
+    def bad_status(self, what: str, status: int) -> None:
+        """A request answered with a status it should not get: a failure here (a fault run
+        may expect some, e.g. a relay's 502 while its uplink is cut)."""
+        self.stats.fail(f"{what}: {status}")
 
     def no_answer(self, e: HttpError) -> None:
         """A batch of records got no answer: a failure here (a fault run may expect it)."""
@@ -541,13 +549,14 @@ async def drive(
     seconds: float,
     scenario: Any = publish_half_way,
     make_fleet: Any = Fleet,
+    mqtt_port_of: Any = None,
 ) -> tuple[Fleet, MqttFleet]:
     api = f"{stack.server_url}/api/v1"
     fleet = make_fleet(api, devices)
     fleet.loop = asyncio.get_running_loop()
     for d in devices:
         d.wake = asyncio.Event()
-    mqtt_fleet = MqttFleet(stack.mqtt_port, devices, fleet.on_command)
+    mqtt_fleet = MqttFleet(stack.mqtt_port, devices, fleet.on_command, mqtt_port_of)
     mqtt_fleet.start()
     try:
         sem = asyncio.Semaphore(50)
