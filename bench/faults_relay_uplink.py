@@ -249,7 +249,8 @@ def check(
     down = fleet.relay_down
     ok(sum(down.values()) > 0, f"the relay answered without its uplink (while cut): {down}")
     ok(fleet.stats.failed == 0,
-       f"other failed answers: {fleet.stats.failed} {fleet.stats.errors or ''}")  # fmt: skip
+       f"other failed answers: {fleet.stats.failed}{' ' if fleet.stats.errors else ''}"
+       f"{fleet.stats.errors or ''}")  # fmt: skip
     sent, stored, extra, twice = records
     ok(stored == sent and not extra and not twice,
        f"records stored once: {stored}/{sent}, unknown: {extra}, stored twice: {twice} "
