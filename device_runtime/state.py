@@ -135,7 +135,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 class TrustState:
-    """What the device trusts, kept across power cuts. Used by the sync worker only."""
+    """What the device trusts, kept across power cuts. Written by the sync worker only;
+    ``trusted`` is also read by the command, alert and heartbeat threads (two readers
+    racing to note a new floor only start its count a moment later: never too late a
+    trusted time)."""
 
     def __init__(
         self,
