@@ -359,7 +359,7 @@ class Fleet:
             publish_for_everyone, f"{stack.server_url}/api/v1", stack.admin_password, image
         )
         self.new_asset = sha
-        self.phase = "after the publish (every device at once, then as before)"
+        self.phase = "after the publish (the sync window, then as before)"
         print(f"publish: version {version} with a {ASSET_KB} KiB image for every device, "
               f"answered in {took:.1f} s", flush=True)  # fmt: skip
 
