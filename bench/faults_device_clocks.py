@@ -19,10 +19,14 @@ device (held manifest, and the new image in its cache whole, sha256 checked) wit
 minutes of the publish. (Headless ``device_runtime`` writes no proof-of-play records; the
 Kivy player does, so records are checked by the load-based runs, not here.)
 
-Measured on 2026-12-02: the device a year back passes; the device a year ahead never holds
-a manifest (``manifest refused (expired)``: manifests are valid 30 days from the server's
-``issued_at``, and its clock says a year later), so this run fails: see
-``docs/benchmarks.md``.
+The device a year ahead must also say so: its newest stored heartbeat carries
+``clock_suspect: true`` (the two others ``false``), and the ``sync`` command the publish
+sends it is obeyed, not refused as expired (its log says ``commands: sync (...)
+accepted``).
+
+Before the trust rule for a clock far ahead (``signage_core.trust.trusted_time``), the
+device a year ahead never held a manifest (``manifest refused (expired)``) and this run
+failed; see ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -111,6 +115,15 @@ def clock_offsets(stack: Stack) -> dict[str, float | None]:
     return out
 
 
+def newest_heartbeat(stack: Stack, device_id: str) -> dict[str, Any] | None:
+    rows = db_rows(
+        stack,
+        "SELECT body FROM heartbeats WHERE device_id = ? ORDER BY received_at DESC LIMIT 1",
+        [device_id],
+    )
+    return json.loads(rows[0][0]) if rows else None
+
+
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="signage-fault-clocks-"))
     stack = Stack.running(root, dict.fromkeys(DEVICES, "adot-hall"))
@@ -181,6 +194,16 @@ def main() -> int:
                 break
             time.sleep(1)
 
+        time.sleep(6)  # one more heartbeat (every 5 s) after the last look
+        for device_id, days in DEVICES.items():
+            beat = newest_heartbeat(stack, device_id) or {}
+            want = days > 30
+            ok(beat.get("clock_suspect") is want,
+               f"{device_id}: heartbeat says clock_suspect={beat.get('clock_suspect')!r} "
+               f"(expected {want})")  # fmt: skip
+            log = stack.log(device_id)
+            obeyed = "commands: sync (" in log and "refused a command" not in log
+            ok(obeyed, f"{device_id}: the publish's sync command obeyed, none refused")
         for device_id in DEVICES:
             bad = refused[device_id]
             ok(not bad, f"{device_id}: held manifest verified at every look "

@@ -13,7 +13,9 @@ default settings, jittered as real devices are:
 - a heartbeat over MQTT every ``heartbeat_interval_s`` (QoS 0, as devices send them),
   a retained ``online`` status on connect and an ``offline`` will;
 - subscribed to its command topic: the ``sync`` the server sends after a publish makes
-  it poll at once, and download the assets it lacks with its token.
+  it poll after a random part of the window the command carries (``window_s``, else
+  the device's ``sync_jitter_s``), as ``device_runtime`` does
+  (``signage_core.command.sync_delay_s``), and download the assets it lacks with its token.
 
 Half-way through, an editor uploads a new image and publishes a playlist for the whole
 city (site ``hue``): every device is sent after the new asset at the same moment.
@@ -70,6 +72,7 @@ from content_server.store import Store
 from device_runtime.settings import DeviceSettings
 from scripts.loopback.stack import Stack
 from signage_core import topics
+from signage_core.command import sync_delay_s
 from signage_core.timefmt import format_time
 
 DEVICES = int(os.environ.get("LOAD_DEVICES", "1000"))
@@ -81,12 +84,16 @@ ITEM_S = 10.0  # one proof-of-play record per item shown, items of about 10 s
 P99_TARGET_MS = 100.0
 
 
-def _device_defaults() -> tuple[float, float]:
+def _device_defaults() -> tuple[float, float, float]:
     fields = DeviceSettings.__dataclass_fields__
-    return float(fields["poll_interval_s"].default), float(fields["heartbeat_interval_s"].default)
+    return (
+        float(fields["poll_interval_s"].default),
+        float(fields["heartbeat_interval_s"].default),
+        float(fields["sync_jitter_s"].default),
+    )
 
 
-POLL_S, HEARTBEAT_S = _device_defaults()
+POLL_S, HEARTBEAT_S, SYNC_JITTER_S = _device_defaults()
 POLL_S = float(os.environ.get("LOAD_POLL_S", POLL_S))
 HEARTBEAT_S = float(os.environ.get("LOAD_HEARTBEAT_S", HEARTBEAT_S))
 
@@ -199,8 +206,11 @@ def _heartbeat(d: Device, seq: int, uptime: float) -> bytes:
 class MqttFleet:
     """Devices' MQTT sessions: each thread owns its clients (paho is not thread-safe)."""
 
-    def __init__(self, port: int, devices: list[Device], on_command: Any) -> None:
+    def __init__(
+        self, port: int, devices: list[Device], on_command: Any, port_of: Any = None
+    ) -> None:
         self.port = port
+        self.port_of = port_of or (lambda d: port)  # a gate's screens log in at its relay
         self.on_command = on_command
         self.stop = threading.Event()
         self.heartbeats = False  # set when the timed run starts
@@ -248,7 +258,7 @@ class MqttFleet:
         def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
             with self._lock:
                 self.commands += 1
-            self.on_command(d)
+            self.on_command(d, msg.payload)
 
         c.on_connect = on_connect
         c.on_message = on_message
@@ -279,7 +289,7 @@ class MqttFleet:
         beats: list[tuple[float, str, int]] = []  # (when, device, seq)
         for d in devices:
             c = self._client(d)
-            c.connect("127.0.0.1", self.port, keepalive=60)
+            c.connect("127.0.0.1", self.port_of(d), keepalive=60)
             clients[d.id] = (d, c)
         started = False
         next_misc = 0.0
@@ -337,6 +347,7 @@ class Fleet:
         self.cpu_start = self.cpu_publish = self.cpu_end = (0.0, 0.0, 0.0, 0.0)
         self.lag_ms: list[float] = []
         self.mqtt_connected_at_end = 0
+        self.sync_windows: list[float] = []  # the window of every sync received
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
 
@@ -348,7 +359,7 @@ class Fleet:
             publish_for_everyone, f"{stack.server_url}/api/v1", stack.admin_password, image
         )
         self.new_asset = sha
-        self.phase = "after the publish (every device at once, then as before)"
+        self.phase = "after the publish (the sync window, then as before)"
         print(f"publish: version {version} with a {ASSET_KB} KiB image for every device, "
               f"answered in {took:.1f} s", flush=True)  # fmt: skip
 
@@ -359,9 +370,18 @@ class Fleet:
             await asyncio.sleep(0.01)
             self.lag_ms.append((time.perf_counter() - started - 0.01) * 1000)
 
-    def on_command(self, d: Device) -> None:  # from an MQTT thread
-        if self.loop is not None and d.wake is not None:
-            self.loop.call_soon_threadsafe(d.wake.set)
+    def on_command(self, d: Device, payload: bytes = b"") -> None:  # from an MQTT thread
+        """A ``sync``: poll after a random part of its window, as ``device_runtime`` does
+        (the command is not verified here: the simulator trusts its own server)."""
+        if self.loop is None or d.wake is None:
+            return
+        try:
+            window = json.loads(payload)["signed"].get("window_s")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            window = None
+        delay = sync_delay_s(SYNC_JITTER_S if window is None else window, random.random())
+        self.sync_windows.append(SYNC_JITTER_S if window is None else float(window))
+        self.loop.call_soon_threadsafe(self.loop.call_later, delay, d.wake.set)
 
     async def close(self) -> None:
         for c in self.conns.values():
@@ -392,7 +412,7 @@ class Fleet:
             return
         if r.status != 200:
             if self.counting:
-                self.stats.fail(f"manifest: {r.status}")
+                self.bad_status("manifest", r.status)
             return
         signed = json.loads(r.body)["signed"]
         d.etag = r.headers.get("etag")
@@ -449,9 +469,14 @@ class Fleet:
                 return  # kept: sent again next time
             self._count()
             if r.status != 200:
-                self.stats.fail(f"events: {r.status}")
-                return
+                self.bad_status("events", r.status)
+                return  # kept: sent again next time
             del d.queue[: len(batch)]
+
+    def bad_status(self, what: str, status: int) -> None:
+        """A request answered with a status it should not get: a failure here (a fault run
+        may expect some, e.g. a relay's 502 while its uplink is cut)."""
+        self.stats.fail(f"{what}: {status}")
 
     def no_answer(self, e: HttpError) -> None:
         """A batch of records got no answer: a failure here (a fault run may expect it)."""
@@ -524,13 +549,14 @@ async def drive(
     seconds: float,
     scenario: Any = publish_half_way,
     make_fleet: Any = Fleet,
+    mqtt_port_of: Any = None,
 ) -> tuple[Fleet, MqttFleet]:
     api = f"{stack.server_url}/api/v1"
     fleet = make_fleet(api, devices)
     fleet.loop = asyncio.get_running_loop()
     for d in devices:
         d.wake = asyncio.Event()
-    mqtt_fleet = MqttFleet(stack.mqtt_port, devices, fleet.on_command)
+    mqtt_fleet = MqttFleet(stack.mqtt_port, devices, fleet.on_command, mqtt_port_of)
     mqtt_fleet.start()
     try:
         sem = asyncio.Semaphore(50)
@@ -643,10 +669,11 @@ def main() -> int:
             f"mosquitto {cpu1[1] - cpu0[1]:.1f} s, simulator {cpu1[2] - cpu0[2]:.1f} s "
             f"(of {2 * wall:.0f} core-seconds)"
         )
+        windows = sorted(set(fleet.sync_windows))
         print(
             f"new asset: {len(got)}/{len(devices)} devices, the last "
             f"{max(got, default=0):.1f} s after the publish; sync commands received: "
-            f"{mqtt_fleet.commands}"
+            f"{mqtt_fleet.commands}, spread over {windows} s"
         )
         polls = stats.manifest_ms
         print(

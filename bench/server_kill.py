@@ -86,7 +86,7 @@ class CheckedFleet(Fleet):
         if r.status == 304:
             return
         if r.status != 200:
-            self.stats.fail(f"manifest: {r.status}")
+            self.bad_status("manifest", r.status)
             return
         history = self.held[d.id]
         held = history.switches[-1][0] if history.switches else None
@@ -127,7 +127,7 @@ class CheckedFleet(Fleet):
             del self.receiving[d.id]
             self._count()
         if r.status != 200:
-            self.stats.fail(f"asset: {r.status}")
+            self.bad_status("asset", r.status)
         elif sink.digest.hexdigest() != sha:
             self.stats.fail("asset: bytes do not match the sha256")
         else:

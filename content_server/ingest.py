@@ -56,7 +56,7 @@ from signage_core.timefmt import format_time, parse_time
 
 from .alerts import MAX_ALERT_BYTES
 from .broker import SERVER_USER
-from .commands import DEFAULT_TTL, make_command, signed_command
+from .commands import DEFAULT_TTL, make_command, signed_command, sync_window_s
 from .errors import ContentServerError
 from .health import DeviceHealth, apply_heartbeat, apply_status, state_at
 from .ratelimit import TokenBuckets
@@ -211,10 +211,15 @@ class FleetLink:
     # -- sending -----------------------------------------------------------------------
 
     def send_command(
-        self, device_id: str, cmd: str, now: datetime, ttl: timedelta | None = None
+        self,
+        device_id: str,
+        cmd: str,
+        now: datetime,
+        ttl: timedelta | None = None,
+        window_s: int | None = None,
     ) -> dict[str, Any]:
         """Sign and publish ``cmd`` for ``device_id``; return what was signed (for the audit)."""
-        signed = make_command(cmd, device_id, now, ttl or DEFAULT_TTL)
+        signed = make_command(cmd, device_id, now, ttl or DEFAULT_TTL, window_s)
         payload = signed_command(signed, list(self.state.keys))
         self.client.publish(topics.cmd_topic(device_id), payload, qos=1)
         self.stats["commands_sent"] += 1
@@ -475,9 +480,14 @@ class FleetLink:
         if not changed or not self._connected.is_set():
             return
         now = self.clock()
+        settings = self.state.settings
+        window = sync_window_s(len(changed), settings.sync_window_s, settings.sync_rate_per_s)
         for device_id in changed:
-            self.send_command(device_id, "sync", now)
-        log.info("mqtt ingest: sync sent to %d device(s) after a publish", len(changed))
+            self.send_command(device_id, "sync", now, window_s=window)
+        log.info(
+            "mqtt ingest: sync sent to %d device(s) after a publish, spread over %d s",
+            len(changed), window,
+        )  # fmt: skip
 
     def _clear_expired_alerts(self, now: datetime) -> None:
         limit = format_time(now)

@@ -43,11 +43,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from signage_core.canonical import canonical_json
 from signage_core.errors import SignageError
 from signage_core.manifest import SCHEMA, parse_manifest
 from signage_core.schedule import DEFAULT_TIMEZONE
-from signage_core.signing import SigningKey, sign_envelope
+from signage_core.signing import SigningKey, signed_envelope_bytes
 from signage_core.timefmt import format_time
 from signage_core.trust import listed_keys
 
@@ -270,7 +269,7 @@ def publish(
             try:
                 parse_manifest(signed)
                 listed_keys(signed)
-                envelope = canonical_json(sign_envelope(signed, keys))
+                envelope = signed_envelope_bytes(signed, keys)
             except SignageError as e:
                 raise ContentServerError(
                     f"the manifest for device {content['device_id']} would be refused: {e}"

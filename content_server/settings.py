@@ -93,6 +93,19 @@ class Settings(BaseSettings):
         description="Log one line per HTTP request (uvicorn's access log); "
         "`serve --no-access-log` turns it off.",
     )
+    sync_window_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="After a publish, the screens it changed are told to fetch their new "
+        "manifest spread over up to this many seconds; 0: all at once.",
+    )
+    sync_rate_per_s: float = Field(
+        20.0,
+        gt=0,
+        description="Screens a second that may ask for their new manifest after a publish; "
+        "the spread is the number of screens ÷ this, at most `sync_window_s`.",
+    )
     reload_interval_s: float = Field(
         1.0,
         gt=0,

@@ -4,14 +4,17 @@
 ``overlay`` tells the app's overlay listeners (the player shows its maintenance overlay,
 which hides again by itself); a headless device has none and only logs it.
 
-``sync`` wakes the sync worker. ``screenshot`` asks the app for a PNG of what
-it shows (a ``ScreenshotProvider``: the player takes it on its UI thread and
-calls back) and uploads it to ``POST /api/v1/devices/{id}/screenshot`` with the
-device token, from a short-lived thread; a headless device has no provider
-and answers with ``{"screen": false}``. ``restart`` sets ``restart_requested``
-and tells the app, which ends the process with ``RESTART_EXIT_CODE`` so that
-systemd starts it again (``Restart=on-failure``). Retained commands never
-get here (``mqtt_link`` drops them).
+``sync`` wakes the sync worker after a random part of its window
+(``signage_core.command.sync_delay_s``): the window the server signed into the
+command (``window_s``), else the device's ``sync_jitter_s``, so that a publish
+for a thousand screens does not bring them all to the server in the same second.
+``screenshot`` asks the app for a PNG of what it shows (a ``ScreenshotProvider``:
+the player takes it on its UI thread and calls back) and uploads it to
+``POST /api/v1/devices/{id}/screenshot`` with the device token, from a short-lived
+thread; a headless device has no provider and answers with ``{"screen": false}``.
+``restart`` sets ``restart_requested`` and tells the app, which ends the process
+with ``RESTART_EXIT_CODE`` so that systemd starts it again (``Restart=on-failure``).
+Retained commands never get here (``mqtt_link`` drops them).
 
 Every command is a signed envelope (``signage_core.command``). Before acting,
 ``CommandHandler`` checks it with the device's trusted keys (provisioned and
@@ -27,7 +30,9 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +40,7 @@ from typing import Any
 
 import requests
 
-from signage_core.command import Command, accept_command
+from signage_core.command import Command, accept_command, sync_delay_s
 from signage_core.errors import ManifestError, RefusedError
 from signage_core.signing import PublicKey
 from signage_core.timefmt import format_time, parse_time
@@ -114,9 +119,16 @@ class CommandHandler:
         trusted_keys: Callable[[], Mapping[str, PublicKey]] | None = None,
         trusted_now: Callable[[], datetime] | None = None,
         upload: Callable[[DeviceSettings, bytes | None], bool] = upload_screenshot,
+        sync_later: Callable[[float], None] | None = None,
+        draw: Callable[[], float] = random.random,
     ) -> None:
         self.settings = settings
         self.sync_now = sync_now
+        # How a sync is put off (seconds): by default a timer thread; tests pass their own.
+        self.sync_later = sync_later or self._sync_after
+        self.draw = draw  # uniform in [0, 1): where in the window this device asks
+        self._timer: threading.Timer | None = None
+        self._timer_due = 0.0
         self.trusted_keys = trusted_keys or (lambda: settings.trusted_key_map)
         self.trusted_now = trusted_now or (lambda: datetime.now(UTC))
         self.upload = upload
@@ -161,11 +173,22 @@ class CommandHandler:
                 self._refuse("not_stored", f"command {command.id} not obeyed: {e}")
                 return
         log.info("commands: %s (%s) accepted", command.cmd, command.id)
-        self._obey(command.cmd)
+        self._obey(command)
 
-    def _obey(self, cmd: str) -> None:
+    def sync_delay(self, command: Command) -> float:
+        """Seconds to wait before answering ``command`` (a ``sync``)."""
+        window = command.window_s if command.window_s is not None else self.settings.sync_jitter_s
+        return sync_delay_s(window, self.draw())
+
+    def _obey(self, command: Command) -> None:
+        cmd = command.cmd
         if cmd == "sync":
-            self.sync_now()
+            delay = self.sync_delay(command)
+            if delay <= 0:
+                self.sync_now()
+            else:
+                log.info("commands: sync in %.1f s (spread over the fleet)", delay)
+                self.sync_later(delay)
         elif cmd == "screenshot":
             self._screenshot()
         elif cmd == "restart":
@@ -186,6 +209,25 @@ class CommandHandler:
                     log.exception("an overlay listener failed")
         else:
             log.warning("commands: ignoring unknown command %r", cmd)
+
+    def _sync_after(self, delay_s: float) -> None:
+        """Wake the sync worker in ``delay_s``; a sync already due sooner stands."""
+        due = time.monotonic() + delay_s
+        with self._lock:
+            if self._timer is not None and self._timer.is_alive() and self._timer_due <= due:
+                return
+            self.cancel_pending()
+            timer = threading.Timer(delay_s, self.sync_now)
+            timer.daemon = True
+            timer.name = "sync-later"
+            self._timer, self._timer_due = timer, due
+            timer.start()
+
+    def cancel_pending(self) -> None:
+        """Forget a sync put off (the device stops)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _upload_in_background(self, png: bytes | None) -> None:
         threading.Thread(

@@ -72,8 +72,10 @@ class Runtime:
         fetcher: Fetcher | None = None,
         enable_mqtt: bool = True,
         clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.monotonic = monotonic  # counts the time since the newest signed issued_at
         self.app_name = app_name
         self.app_version = app_version
         self.fetcher: Fetcher = fetcher if fetcher is not None else HttpFetcher(settings)
@@ -102,11 +104,19 @@ class Runtime:
         self.verifier: CacheVerifier | None = None
 
     def _trusted_now(self) -> datetime:
-        """The device clock, never earlier than the newest signed issued_at seen:
-        a clock reset to 1970 must not bring back an expired alert."""
+        """The device clock, never earlier than the newest signed issued_at seen (a clock
+        reset to 1970 must not bring back an expired alert), and the signed time when
+        the clock is far beyond it (a clock a year ahead must not refuse every command)."""
         if self.syncer is not None:
             return self.syncer.trust.trusted_now(self.clock())
         return self.clock()
+
+    def clock_suspect(self) -> bool:
+        """The device clock is beyond every signed time by more than a manifest's lifetime
+        (``signage_core.trust.trusted_time``): expiry is judged by the signed time."""
+        if self.syncer is None:
+            return False
+        return self.syncer.trust.trusted(self.clock()).clock_suspect
 
     def _trusted_keys(self) -> Mapping[str, PublicKey]:
         """Provisioned keys, plus those learned from a key-rotation manifest once started."""
@@ -123,7 +133,7 @@ class Runtime:
         s = self.settings
         self._started_at = time.monotonic()
         self.cache = AssetCache(s.cache_dir)
-        trust = TrustState(s.state_dir, s.device_id, s.trusted_key_map)
+        trust = TrustState(s.state_dir, s.device_id, s.trusted_key_map, self.monotonic)
         self.records = RecordQueue(s.state_dir / "records.sqlite")
         self.syncer = Syncer(
             device_id=s.device_id,
@@ -163,6 +173,7 @@ class Runtime:
         """Stop the worker (an interrupted download resumes next time) and say offline."""
         self._stop.set()
         self._wake.set()
+        self.commands.cancel_pending()
         if self._worker is not None:
             self._worker.join(timeout)
         if self.verifier is not None:
@@ -314,6 +325,7 @@ class Runtime:
                 "last_error": last_error,
             },
             "clock_skew_s": status.clock_skew_s,
+            "clock_suspect": self.clock_suspect(),
             "alerts": self.alert_keeper.report(),
             "skipped": self.skipped_report(),
         }

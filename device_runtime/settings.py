@@ -48,6 +48,7 @@ class DeviceSettings:
     mqtt_cert_file: Path | None = None  # mqtts://: a client certificate, if the broker wants one
     mqtt_key_file: Path | None = None  # ... and its private key
     portrait_rotation: int = 90  # degrees the player turns a portrait layout on a landscape X
+    sync_jitter_s: float = 30.0  # a sync command without a window: answered within this
 
     @property
     def trusted_key_map(self) -> dict[str, PublicKey]:
@@ -205,6 +206,15 @@ def settings_from_mapping(
         if turn not in (90, 270):
             raise SettingsError(f"{source}: 'portrait_rotation' must be 90 or 270, got {turn}")
         optional["portrait_rotation"] = turn
+
+    if "sync_jitter_s" in data:  # 0 is allowed: answer a sync at once
+        value = data["sync_jitter_s"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+            raise SettingsError(
+                f"{source}: 'sync_jitter_s' must be a number of seconds from 0 to 3600, "
+                f"got {value!r}"
+            )
+        optional["sync_jitter_s"] = float(value)
     if "download_window" in data:
         try:
             window = _str("download_window", data["download_window"], source)

@@ -16,8 +16,12 @@ start ``TrustState.load`` re-verifies the stored envelope with
 flagged ``expired`` (a post offline for a month must not go dark), and a
 corrupt file is ignored and reported in ``problems``, never raised.
 
-Trusted time (never earlier than the device clock) has one floor: the newest
-``issued_at`` of a manifest the device accepted, a value the server signed. The
+Trusted time has one floor: the newest ``issued_at`` of a manifest the device
+accepted, a value the server signed, plus the time elapsed since the device
+learned it (``time.monotonic``; counted from the start after a reboot). A device
+clock more than that manifest's lifetime beyond the floor is not trusted
+(``signage_core.trust.trusted_time``): trusted time is then the floor and
+``clock_suspect`` is reported. The
 HTTP ``Date`` of an answer is not signed (a man in the middle or a captive
 portal writes what it likes), so it only measures ``clock_skew_s`` and is never
 kept. A ``trust.json`` written by an older version may still hold such a
@@ -32,8 +36,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +47,21 @@ from signage_core.errors import ManifestError, RefusedError
 from signage_core.manifest import Manifest
 from signage_core.signing import PublicKey
 from signage_core.timefmt import format_time, parse_time
-from signage_core.trust import TrustContext, accept_manifest, trusted_now
+from signage_core.trust import (
+    SignedTime,
+    TrustContext,
+    TrustedTime,
+    accept_manifest,
+    trusted_time,
+)
 
 from .errors import StateError
 
 log = logging.getLogger(__name__)
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
+# The lifetime assumed for a floor whose manifest is not held (the server's default).
+DEFAULT_LIFETIME = timedelta(days=30)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -121,14 +135,28 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 class TrustState:
-    """What the device trusts, kept across power cuts. Used by the sync worker only."""
+    """What the device trusts, kept across power cuts. Written by the sync worker only;
+    ``trusted`` is also read by the command, alert and heartbeat threads (two readers
+    racing to note a new floor only start its count a moment later: never too late a
+    trusted time)."""
 
-    def __init__(self, state_dir: Path, device_id: str, trusted_keys: dict[str, PublicKey]) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        device_id: str,
+        trusted_keys: dict[str, PublicKey],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.dir = state_dir
         self.device_id = device_id
         self.provisioned = dict(trusted_keys)
         self.learned: dict[str, PublicKey] = {}
         self.record = TrustRecord()
+        self.monotonic = monotonic
+        self.lifetime = DEFAULT_LIFETIME  # of the manifest that set the floor
+        self._learned: datetime | None = None  # the floor, and when (monotonic) it was learned
+        self._learned_mono = 0.0
+        self._suspect_logged = False
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -177,8 +205,39 @@ class TrustState:
     def trust_path(self) -> Path:
         return self.dir / "trust.json"
 
+    def signed_time(self) -> SignedTime | None:
+        """The newest signed time, its manifest's lifetime and the time since it was learned."""
+        issued_at = self.record.newest_issued_at
+        if issued_at is None:
+            return None
+        if self._learned != issued_at:  # raised since: count from now
+            self._learned, self._learned_mono = issued_at, self.monotonic()
+        elapsed = timedelta(seconds=max(0.0, self.monotonic() - self._learned_mono))
+        return SignedTime(issued_at, self.lifetime, elapsed)
+
+    def trusted(self, device_clock: datetime) -> TrustedTime:
+        """Trusted time now, and whether the device clock is suspect."""
+        judged = trusted_time(device_clock, self.signed_time())
+        if judged.clock_suspect != self._suspect_logged:
+            self._suspect_logged = judged.clock_suspect
+            if judged.clock_suspect:
+                log.warning(
+                    "trust: the device clock (%s) is more than a manifest lifetime beyond the "
+                    "newest signed time (%s): it is not trusted; expiry is judged by the signed "
+                    "time until the clock is fixed (NTP)",
+                    format_time(device_clock), format_time(judged.now),
+                )  # fmt: skip
+            else:
+                log.info("trust: the device clock agrees with the signed time again")
+        return judged
+
     def trusted_now(self, device_clock: datetime) -> datetime:
-        return trusted_now(device_clock, self.record.newest_issued_at)
+        return self.trusted(device_clock).now
+
+    def _lifetime_of(self, manifest: Manifest) -> None:
+        newest = self.record.newest_issued_at
+        if newest is None or manifest.issued_at >= newest:
+            self.lifetime = manifest.expires_at - manifest.issued_at
 
     def load(self, device_clock: datetime) -> LoadedState:
         """Read and re-verify the last good manifest; report, never raise, what is wrong."""
@@ -227,6 +286,7 @@ class TrustState:
             for p in problems:
                 log.warning("state: %s", p)
             return LoadedState(None, None, False, tuple(problems))
+        self._lifetime_of(manifest)
         self.record = replace(
             self.record,
             held_version=manifest.version,
@@ -240,6 +300,7 @@ class TrustState:
     def store_manifest(self, raw: bytes, manifest: Manifest, etag: str | None) -> None:
         """Keep ``raw`` (the envelope as received) as the last good manifest."""
         atomic_write(self.manifest_path, raw)
+        self._lifetime_of(manifest)
         self.record = replace(
             self.record,
             held_version=manifest.version,
@@ -248,12 +309,15 @@ class TrustState:
         )
         self._save_record()
 
-    def note_issued_at(self, issued_at: datetime) -> None:
+    def note_issued_at(self, issued_at: datetime, lifetime: timedelta | None = None) -> None:
         """Raise the floor of the trusted time to a signed ``issued_at`` (of an accepted
-        manifest) and keep it on disk. Nothing unsigned may come here."""
+        manifest, whose lifetime comes with it) and keep it on disk. Nothing unsigned may
+        come here."""
         old = self.record.newest_issued_at
         if old is not None and issued_at <= old:
             return
+        if lifetime is not None:
+            self.lifetime = lifetime
         self.record = replace(self.record, newest_issued_at=issued_at)
         try:
             self._save_record()

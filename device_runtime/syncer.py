@@ -250,6 +250,8 @@ class Syncer:
             trusted_keys=self.trust.trusted_keys,
             held_version=current.manifest.version if current else self.trust.record.held_version,
             trusted_time=self.trust.trusted_now(now),
+            # No signed time yet: the manifest's own issued_at is the only one there is.
+            device_clock=now if self.trust.record.newest_issued_at is None else None,
         )
         try:
             manifest = accept_manifest(envelope, ctx)
@@ -257,7 +259,7 @@ class Syncer:
             held = f"; still playing version {current.manifest.version}" if current else ""
             self._fail(DeviceRuntimeError(f"manifest refused ({e.reason}): {e}{held}"), e.reason)
             return
-        self.trust.note_issued_at(manifest.issued_at)
+        self.trust.note_issued_at(manifest.issued_at, manifest.expires_at - manifest.issued_at)
         self._learn_keys(envelope)
         if current is not None and manifest.signed == current.manifest.signed:
             if response.etag != self.trust.record.etag:

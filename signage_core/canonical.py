@@ -13,8 +13,20 @@ from typing import Any
 
 from .errors import CanonicalFormError
 
+_PLAIN = (str, int, bool, type(None))  # the common leaves, checked by exact type first
+
 
 def _check(value: Any, path: str) -> None:
+    if type(value) in _PLAIN:
+        return
+    if isinstance(value, dict):  # the common branch, before the rare ones
+        for k, v in value.items():
+            if type(v) in _PLAIN and type(k) is str:
+                continue
+            if not isinstance(k, str):
+                raise CanonicalFormError(f"{path}: object keys must be strings, got {k!r}")
+            _check(v, f"{path}.{k}")
+        return
     if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, int):

@@ -11,6 +11,11 @@ anyone who can publish on a device's ``cmd`` topic, cannot restart a fleet::
                 "issued_at": "...Z", "expires_at": "...Z"},
      "signatures": [{"keyid": ..., "sig": ...}]}
 
+A ``sync`` may carry ``"window_s"``: the server asks the device to spread its
+answer over that many seconds (``sync_delay_s``), so that a publish for a
+thousand screens is not a thousand requests in the same second. It is signed
+like the rest; a device that does not know it ignores it.
+
 ``accept_command`` decides: a trusted key signed it, it names this device, it
 is one of ``COMMANDS``, it lives at most ``MAX_TTL`` and it has not expired at
 the device's trusted time. Otherwise ``RefusedError`` with a stable ``reason``
@@ -36,6 +41,7 @@ SCHEMA = "border-signage/command@1"
 COMMANDS = topics.COMMANDS
 MAX_TTL = timedelta(days=1)
 MAX_ID_CHARS = 64
+MAX_WINDOW_S = 3600  # a sync spread over more than an hour is a mistake, not a plan
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,19 @@ class Command:
     device_id: str
     issued_at: datetime
     expires_at: datetime
+    window_s: int | None = None  # sync only: spread the answer over this many seconds
 
 
 def command_body(
-    cmd: str, command_id: str, device_id: str, now: datetime, ttl: timedelta
+    cmd: str,
+    command_id: str,
+    device_id: str,
+    now: datetime,
+    ttl: timedelta,
+    window_s: int | None = None,
 ) -> dict[str, Any]:
     """The ``signed`` part of a command (the server signs it with ``sign_envelope``)."""
-    return {
+    body: dict[str, Any] = {
         "schema": SCHEMA,
         "cmd": cmd,
         "id": command_id,
@@ -59,6 +71,18 @@ def command_body(
         "issued_at": format_time(now),
         "expires_at": format_time(now + ttl),
     }
+    if window_s is not None:
+        body["window_s"] = window_s
+    return body
+
+
+def sync_delay_s(window_s: float, draw: float) -> float:
+    """How long a device waits before it answers a ``sync``: ``draw`` (uniform in [0, 1),
+    from the device's random source) of the window. A fleet told at once spreads its
+    requests evenly over the window; every device has asked by its end."""
+    if not 0.0 <= draw < 1.0:
+        raise ValueError(f"draw must be in [0, 1), got {draw!r}")
+    return max(0.0, float(window_s)) * draw
 
 
 def _text(signed: Mapping[str, Any], key: str) -> str:
@@ -84,7 +108,15 @@ def parse_command(signed: Any) -> Command:
     expires_at = parse_time(signed.get("expires_at"), "expires_at")
     if not timedelta(0) < expires_at - issued_at <= MAX_TTL:
         raise ManifestError("command: it must expire after it is issued, within one day")
-    return Command(command_id, cmd, _text(signed, "device_id"), issued_at, expires_at)
+    window = signed.get("window_s")
+    if window is not None:
+        if cmd != "sync":
+            raise ManifestError("command: 'window_s' is for a sync command only")
+        if isinstance(window, bool) or not isinstance(window, int):
+            raise ManifestError(f"command: 'window_s' must be a whole number, got {window!r}")
+        if not 0 <= window <= MAX_WINDOW_S:
+            raise ManifestError(f"command: 'window_s' must be 0 to {MAX_WINDOW_S}, got {window}")
+    return Command(command_id, cmd, _text(signed, "device_id"), issued_at, expires_at, window)
 
 
 def accept_command(

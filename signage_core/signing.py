@@ -110,6 +110,17 @@ def sign_envelope(signed: Mapping[str, Any], keys: list[SigningKey]) -> dict[str
     }
 
 
+def signed_envelope_bytes(signed: Mapping[str, Any], keys: list[SigningKey]) -> bytes:
+    """``canonical_json(sign_envelope(signed, keys))``, with ``signed`` checked and encoded
+    once instead of twice (a publish signs one manifest per screen)."""
+    data = canonical_json(signed)
+    signatures = [
+        {"keyid": k.keyid, "sig": base64.b64encode(k.sign(data)).decode("ascii")} for k in keys
+    ]
+    # Sorted keys: "signatures" < "signed"; no whitespace, as canonical_json writes it.
+    return b'{"signatures":' + canonical_json(signatures) + b',"signed":' + data + b"}"
+
+
 def verify_envelope(envelope: Any, trusted: Mapping[str, PublicKey]) -> dict[str, Any]:
     """Return ``envelope["signed"]`` if a trusted key signed it; else raise ``SignatureError``.
 

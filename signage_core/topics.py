@@ -34,10 +34,11 @@ HEARTBEAT_FIELDS = (
     "clock_skew_s",
 )
 # Sent by current devices, not required of older ones: the heartbeat interval the
-# server's stale/offline rules use, the alerts on show / refused, and the videos the
+# server's stale/offline rules use, the alerts on show / refused, the videos the
 # player skipped ({"videos": n since start, "last": [{playlist, item, language, asset,
-# reason, at}]}).
-HEARTBEAT_OPTIONAL = ("interval_s", "alerts", "skipped")
+# reason, at}]}), and whether the device clock is too far ahead of the signed time to
+# be trusted.
+HEARTBEAT_OPTIONAL = ("interval_s", "alerts", "skipped", "clock_suspect")
 
 
 class PayloadError(ValueError):

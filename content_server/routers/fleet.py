@@ -151,7 +151,9 @@ def post_command(
         )
     if device.revoked:
         raise InvalidInputError(f"device {device.id} is revoked")
-    payload = fleet.send_command(device.id, body.cmd, state.clock(), timedelta(seconds=body.ttl_s))
+    window = 0 if body.cmd == "sync" else None  # one screen, asked by a person: at once
+    ttl = timedelta(seconds=body.ttl_s)
+    payload = fleet.send_command(device.id, body.cmd, state.clock(), ttl, window_s=window)
     audit("command", device.id, {"cmd": body.cmd, "id": payload["id"]})
     return CommandOut(**payload)
 

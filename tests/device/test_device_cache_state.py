@@ -134,11 +134,51 @@ def test_a_corrupt_trust_file_is_ignored_and_reported(tmp_path: Path) -> None:
 
 
 def test_an_expired_stored_manifest_loads_flagged(tmp_path: Path) -> None:
+    # Issued an hour before NOW for a day. After a reboot the device clock is all there
+    # is to count the time: it is trusted up to a lifetime past the signed issued_at,
+    # which is the expiry itself (beyond, see the next test).
+    _, state = _stored(tmp_path, expires_at=NOW + timedelta(days=1))
+
+    loaded = state.load(NOW + timedelta(days=1))
+
+    assert loaded.manifest is not None and loaded.expired
+    assert not state.trusted(NOW + timedelta(days=1)).clock_suspect
+
+
+def test_after_a_reboot_a_clock_past_a_lifetime_is_suspect_and_the_manifest_plays(
+    tmp_path: Path,
+) -> None:
+    # A month later by the device clock, nothing signed since, and no way to count the
+    # time: a clock a month ahead and a month offline look the same. Keep playing (the
+    # held manifest plays either way) and say the clock is suspect.
     _, state = _stored(tmp_path, expires_at=NOW + timedelta(days=1))
 
     loaded = state.load(NOW + timedelta(days=30))
 
-    assert loaded.manifest is not None and loaded.expired
+    assert loaded.manifest is not None and not loaded.expired
+    judged = state.trusted(NOW + timedelta(days=30))
+    assert judged.clock_suspect
+    assert timedelta(0) <= judged.now - (NOW - timedelta(hours=1)) < timedelta(seconds=30)
+
+
+def test_time_counted_since_the_signed_time_flags_expiry_without_the_device_clock(
+    tmp_path: Path,
+) -> None:
+    mono = [1000.0]
+    _, stored = _stored(tmp_path, expires_at=NOW + timedelta(days=1))
+    state = TrustState(tmp_path / "state", DEVICE, stored.trusted_keys, monotonic=lambda: mono[0])
+    ahead = NOW + timedelta(days=365)  # a clock a year ahead all along
+    assert not state.load(ahead).expired
+    assert state.trusted(ahead).clock_suspect
+
+    mono[0] += 2 * 86400  # two days of uptime, counted by the monotonic clock
+    judged = state.trusted(ahead + timedelta(days=2))
+
+    assert judged.clock_suspect
+    assert judged.now == NOW - timedelta(hours=1) + timedelta(days=2)  # issued_at + 2 days
+    assert parse_manifest(json.loads(state.manifest_path.read_bytes())["signed"]).is_expired(
+        judged.now
+    )
 
 
 def test_a_clock_reset_does_not_make_an_expired_manifest_fresh(tmp_path: Path) -> None:

@@ -93,10 +93,14 @@ def signed_command(
     device_id: str = DEVICE,
     issued: datetime | None = None,
     ttl: timedelta = timedelta(minutes=5),
+    window_s: int | None = None,
 ) -> bytes:
-    """A command as the server signs it (``content_server.commands``)."""
+    """A command as the server signs it (``content_server.commands``); a ``sync`` carries
+    ``window_s`` 0 unless told (as one sent by hand: obeyed at once)."""
     issued = issued or datetime.now(UTC).replace(microsecond=0)
-    signed = command_body(cmd, f"c-{uuid.uuid4().hex[:16]}", device_id, issued, ttl)
+    if cmd == "sync" and window_s is None:
+        window_s = 0
+    signed = command_body(cmd, f"c-{uuid.uuid4().hex[:16]}", device_id, issued, ttl, window_s)
     return canonical_json(sign_envelope(signed, [key]))
 
 

@@ -178,6 +178,31 @@ def test_an_expired_manifest_is_flagged_in_the_heartbeat(
 ) -> None:
     server.date = None  # no server Date: the device clock alone decides
     server.publish_assets(1, MAP, issued_at=NOW - timedelta(days=40), expires_at=NOW)
+    now, mono = [NOW - timedelta(days=1)], [1000.0]
+    rt = make(tmp_path, server, runtimes)
+    rt.clock, rt.monotonic = (lambda: now[0]), (lambda: mono[0])
+    rt.start()
+    wait_for(lambda: rt.current)
+    server.offline = True
+    now[0] += timedelta(days=31)  # a month without a link, the device up all along
+    mono[0] += 31 * 86400
+    rt.sync_now()
+
+    wait_for(lambda: rt.status().state == "offline")
+    wait_for(lambda: rt.current is not None and rt.current.expired)
+    assert rt.current is not None and rt.current.asset_path(sha(MAP)).read_bytes() == MAP
+    beat = rt.heartbeat()
+    assert beat["sync"]["last_error"].startswith("manifest_expired: version 1")
+    assert beat["clock_suspect"] is False
+
+
+def test_after_a_reboot_a_month_on_the_device_says_its_clock_is_suspect(
+    tmp_path: Path, server: FakeServer, runtimes: list[Runtime]
+) -> None:
+    # Rebooted, nothing counts the month: a clock a month ahead and a month offline look
+    # the same. It keeps playing and says so (docs/architecture.md, trust rules).
+    server.date = None
+    server.publish_assets(1, MAP, issued_at=NOW - timedelta(days=40), expires_at=NOW)
     rt = make(tmp_path, server, runtimes)
     rt.clock = lambda: NOW - timedelta(days=1)
     rt.start()
@@ -185,14 +210,14 @@ def test_an_expired_manifest_is_flagged_in_the_heartbeat(
     rt.stop()
 
     later = Runtime(rt.settings, fetcher=FakeServer(offline=True), enable_mqtt=False)
-    later.clock = lambda: NOW + timedelta(days=30)  # a month without a link
+    later.clock = lambda: NOW + timedelta(days=30)
     runtimes.append(later)
     later.start()
 
-    assert later.current is not None and later.current.expired
+    assert later.current is not None
     assert later.current.asset_path(sha(MAP)).read_bytes() == MAP
     wait_for(lambda: later.status().state == "offline")
-    assert later.heartbeat()["sync"]["last_error"].startswith("manifest_expired: version 1")
+    assert later.heartbeat()["clock_suspect"] is True
 
 
 def test_a_clock_reset_to_1970_does_not_bring_back_an_expired_alert(

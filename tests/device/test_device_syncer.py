@@ -314,13 +314,58 @@ def test_a_stored_manifest_that_has_expired_keeps_playing_flagged(
     device = Device(tmp_path, server, lambda: now[0])
     server.publish_assets(1, MAP, expires_at=NOW + timedelta(days=1))
     device.sync()
-    now[0] = NOW + timedelta(days=31)  # a month without a link
+    now[0] = NOW + timedelta(days=1)  # its expiry, after a day without a link
     server.offline = True
 
     rebooted = device.boot()
 
     assert rebooted.current is not None and rebooted.current.expired
     assert rebooted.current.asset_path(sha(MAP)).is_file()
+    assert not rebooted.trust.trusted(now[0]).clock_suspect
+
+    now[0] = NOW + timedelta(days=31)  # a month: as far as a clock a month ahead
+    rebooted = device.boot()
+    assert rebooted.current is not None and rebooted.current.asset_path(sha(MAP)).is_file()
+    assert rebooted.trust.trusted(now[0]).clock_suspect  # it cannot tell: it says so
+
+
+def test_a_device_clock_a_year_ahead_takes_fresh_manifests_and_is_reported_suspect(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    ahead = NOW + timedelta(days=365)
+    device = Device(tmp_path, server, lambda: ahead)
+    server.publish_assets(1, MAP)  # issued an hour before NOW, for 30 days
+
+    first = device.sync()  # nothing held: judged by its own issued_at
+
+    assert first is not None and first.manifest.version == 1 and not first.expired
+    assert device.syncer.trust.trusted(ahead).clock_suspect
+    server.publish_assets(2, MAP, HOURS, issued_at=NOW)
+    second = device.sync()
+    assert second is not None and second.manifest.version == 2
+    # Every old protection holds: a lower version is still refused.
+    server.publish_assets(1, MAP)
+    assert device.sync() is second
+    assert device.syncer.status.refused_reason == "rollback"
+    rebooted = device.boot()  # and after a reboot it still plays, unexpired
+    assert rebooted.current is not None and rebooted.current.manifest.version == 2
+    assert not rebooted.current.expired
+
+
+def test_a_correct_clock_still_refuses_an_expired_manifest(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    device = Device(tmp_path, server, lambda: NOW)
+    server.publish_assets(5, MAP)
+    assert device.sync() is not None
+    # A newer version, but signed 40 days ago for 30: the clock is within a lifetime of
+    # the newest signed time (an hour), so it judges expiry.
+    old = NOW - timedelta(days=40)
+    server.publish_assets(6, MAP, HOURS, issued_at=old, expires_at=old + timedelta(days=30))
+    held = device.sync()
+    assert held is not None and held.manifest.version == 5
+    assert device.syncer.status.refused_reason == "expired"
+    assert not device.syncer.trust.trusted(NOW).clock_suspect
 
 
 def test_the_server_date_only_measures_the_skew(device: Device, server: FakeServer) -> None:

@@ -20,7 +20,7 @@ from signage_core import topics
 from signage_core.alert import SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
-from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet
+from tests.fleet.fleet_kit import DEVICES, SERVER_MQTT_PASSWORD, Fleet
 from tests.support.waiting import wait_until
 
 DEVICE = "adot-hall-1"  # at adot-hall, below the gate adot, below hue
@@ -242,3 +242,31 @@ def test_the_server_signs_each_command_for_its_device(fleet: Fleet) -> None:
         json.loads(got[0]), {public.keyid: public}, "hongvan-9", datetime.now(UTC)
     )
     assert (command.cmd, command.id) == ("sync", r.json()["id"])
+    assert command.window_s == 0  # one screen, asked by a person: at once
+
+
+def test_the_sync_after_a_publish_asks_the_screens_to_spread_out(fleet: Fleet) -> None:
+    from content_server.commands import sync_window_s
+    from content_server.keys import load_signing_key
+    from signage_core.command import accept_command
+
+    got: list[bytes] = []
+    subscribed = threading.Event()
+    client = server_client(fleet)
+    try:
+        client.on_message = lambda c, u, m: got.append(bytes(m.payload))
+        client.on_subscribe = lambda *a: subscribed.set()
+        client.subscribe(topics.cmd_topic("hongvan-9"), qos=1)
+        assert subscribed.wait(5)
+        version = fleet.publish_all("a guard changed a playlist")
+        assert version is not None
+        wait_until(lambda: got, 10, "the sync on the broker")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    public = load_signing_key(fleet.settings.signing_key_path).public
+    command = accept_command(
+        json.loads(got[0]), {public.keyid: public}, "hongvan-9", datetime.now(UTC)
+    )
+    expected = sync_window_s(len(DEVICES), fleet.settings.sync_window_s, 20)
+    assert command.cmd == "sync" and command.window_s == expected == 1
