@@ -105,6 +105,9 @@ class AttractLayer(FloatLayout):
     active = BooleanProperty(False)
     invitation = StringProperty(strings.TOUCH_TO_START)
 
+    def on_touch_down(self, touch: Any) -> bool:
+        return self.active  # hidden: touches go to the screens below (a disabled widget eats them)
+
 
 class KioskRoot(FloatLayout):
     top_bar: Any = ObjectProperty(None)
@@ -165,6 +168,9 @@ class KioskApp(App):
         self.screen: KioskScreen | None = None
         self._idle: ClockEvent | None = None
         self._alert_timer: ClockEvent | None = None
+        self._warm_queue: list[View] = []
+        self._warming: list[KioskScreen] = []
+        self._warm_event: ClockEvent | None = None
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
         self._exit_after = exit_after
@@ -207,7 +213,7 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self._stopping = True
-        for timer in (self._idle, self._alert_timer):
+        for timer in (self._idle, self._alert_timer, self._warm_event):
             if timer is not None:
                 timer.cancel()
         if self.signage is not None:
@@ -248,6 +254,34 @@ class KioskApp(App):
         pages = manifest.pages if manifest is not None else []
         langs = manifest.languages if manifest is not None else ()
         self.show(self.browser.load(pages, langs))
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Lay out every screen in every language ahead of time, one per frame, while the
+        kiosk waits for a touch: the text layouts are kept (``screens.KioskText``), so a
+        touch then only swaps widgets. The current language goes first."""
+        b = self.browser
+        order = [b.language, *(c for c in b.languages if c != b.language)]
+        self._warm_queue = [v for code in order for v in b.every_view(code)]
+        if self._warm_event is None:
+            self._warm_event = Clock.schedule_interval(self._warm_next, 0)
+
+    @property
+    def warmed_up(self) -> bool:
+        """Every screen of the current content has been laid out once."""
+        return self._warm_event is None and self.content is not None
+
+    def _warm_next(self, _dt: float) -> None:
+        root = self.root_widget
+        self._warming.clear()  # the one built last frame has laid its text out by now
+        if not self._warm_queue or root is None or self._stopping:
+            if self._warm_event is not None:
+                self._warm_event.cancel()
+                self._warm_event = None
+            return
+        view = self._warm_queue.pop(0)
+        size = (root.screens.width, root.screens.height)
+        self._warming.append(build_screen(view, self.act, self.image_path, size))
 
     def image_path(self, sha256: str) -> Path | None:
         """The verified cached file of an image, or None (not cached, not listed, corrupt)."""
@@ -278,6 +312,7 @@ class KioskApp(App):
             i = TEXT_SCALES.index(self.text_scale) if self.text_scale in TEXT_SCALES else 0
             self.text_scale = TEXT_SCALES[(i + 1) % len(TEXT_SCALES)]
             self.show(b.view())
+            self.warm_up()
         elif action == "contrast":
             self.set_high_contrast(not self.high_contrast)
 
@@ -297,6 +332,7 @@ class KioskApp(App):
         size = (root.screens.width, root.screens.height)
         screen = build_screen(view, self.act, self.image_path, size)
         root.screens.switch_to(screen, transition=NoTransition())
+        root.screens.transition.stop()  # the old screen goes now, not a frame later
         self.screen = screen
         self.dispatch("on_screen", view)
 

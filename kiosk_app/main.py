@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -68,6 +69,19 @@ def configure_window(windowed: bool, dpi: float | None) -> None:
 
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on a right-click
+    # SDL turns SIGTERM into the same "quit" as a window close, which the kiosk refuses;
+    # with a handler of our own in place SDL leaves SIGTERM alone, and systemd can stop us.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    from kivy.app import App
+    from kivy.clock import Clock
+
+    app = App.get_running_app()
+    if app is None:
+        raise SystemExit(0)
+    Clock.schedule_once(lambda _dt: app.stop())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -207,6 +207,18 @@ class Browser:
             self.language = code
         return self.view()
 
+    def every_view(self, language: str) -> list[View]:
+        """Home, every category and every page in ``language``, without moving: the app
+        lays them out ahead of time so a touch finds its screen's text ready."""
+        views: list[View] = [HomeView(language, tuple(localize(c, language) for c in self.tree.categories))]
+        for cat in self.tree.categories:
+            kids = self.tree.children(cat["id"])
+            views.append(
+                CategoryView(language, localize(cat, language), tuple(localize(p, language) for p in kids))
+            )
+            views += [PageView(language, localize(p, language), cat["id"]) for p in kids]
+        return views
+
     def reset(self) -> View:
         """For the next traveller: home, in the site's first language."""
         self.language = self.languages[0]

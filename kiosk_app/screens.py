@@ -27,9 +27,10 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 
 from signage_player.resources import resource_path
-from signage_player.richtext import RichText
+from signage_player.richtext import Layout, RichText
 
 from . import strings
 from .presenter import CategoryView, HomeView, Localized, PageView, View, fallback_note
@@ -63,7 +64,49 @@ class Tile(ButtonBehavior, BoxLayout):
     action = StringProperty("")
 
 
-class ScreenText(RichText):
+class KioskText(RichText):
+    """``RichText`` that reuses a layout made before for the same text, box and style.
+
+    Going back home, or switching to a language seen before, then costs no new
+    line breaking nor text rendering: the textures of the lines are shared.
+    """
+
+    def _do_layout(self, *args: Any) -> None:
+        key = (
+            self.text,
+            round(self.width) if self.wrap else None,
+            round(self.height) if self.fit else None,
+            int(self.font_size),
+            int(self.min_font_size),
+            self.bold,
+            self.line_spacing,
+            self.fit,
+            self.wrap,
+        )
+        layout = _LAYOUTS.get(key)
+        if layout is None:
+            super()._do_layout(*args)
+            if self._layout is not None:
+                _LAYOUTS[key] = self._layout
+                while len(_LAYOUTS) > MAX_LAYOUTS:
+                    _LAYOUTS.pop(next(iter(_LAYOUTS)))
+            return
+        self._layout = layout
+        self.lines = layout.lines
+        self.used_font_size = layout.font_size
+        self.content_height = layout.height
+        self.content_width = max(layout.line_widths, default=0)
+        if not self.fit:
+            self.height = layout.height
+        self._draw()
+
+
+# Layouts kept, oldest dropped first: a site's pages in its languages at two text sizes.
+MAX_LAYOUTS = 4000
+_LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+
+
+class ScreenText(KioskText):
     """Text in a scrolling column: as tall as its lines (``fit`` off), wrapped to its width."""
 
 
@@ -151,7 +194,11 @@ def build_screen(
     # Lay the tree out now, parents first, so every text is wrapped once at its real
     # width (a RichText lays out on the next frame at whatever width it has by then).
     for w in screen.walk():
-        if hasattr(w, "do_layout"):
+        if isinstance(w, ScrollView):  # it sizes its child only when it scrolls
+            for child in w.children:
+                if child.size_hint_x is not None:
+                    child.width = w.width * child.size_hint_x
+        elif hasattr(w, "do_layout"):
             w.do_layout()
     return screen
 
