@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 import segno
 
+from signage_core.manifest import link_problem
+
 
 def is_official_link(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.hostname) and " " not in url
+    """Whether the server's rule for a page's link holds (``manifest.link_problem``)."""
+    return link_problem(url) is None
 
 
 @lru_cache(maxsize=64)

@@ -81,7 +81,7 @@ class Kiosk:
     def events(self) -> list[Event]:
         if not self.trace.exists():
             return []
-        lines = self.trace.read_text(encoding="utf-8").splitlines()
+        lines = self.trace.read_text(encoding="utf-8").split("\n")[:-1]  # the last may be half-written
         return [json.loads(line) for line in lines if line.strip()]
 
     def mark(self) -> int:
@@ -140,7 +140,7 @@ class Kiosk:
         x, y, w, h = self.target(screen, action)
         return self.tap_at(x + w // 2, y + h // 2)
 
-    def drag(self, x: int, y: int, dy: int, steps: int = 8) -> None:
+    def drag(self, x: int, y: int, dy: int, steps: int = 20) -> None:
         """A finger put down at (x, y), moved by ``dy`` pixels (negative: up), lifted."""
         args = ["mousemove", "--sync", str(x), str(y), "mousedown", "1"]
         for i in range(1, steps + 1):
