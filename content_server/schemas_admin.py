@@ -126,6 +126,11 @@ class PlaylistBody(Strict):
         description="Device groups (at the site or below): if any, only their members "
         "play it; empty: every device of the site and the sites below.",
     )
+    bilingual: Literal["sequential", "side_by_side"] = Field(
+        "sequential",
+        description="sequential: one language per card, in turn; side_by_side: the site's "
+        "first two languages on one screen (vi | lo).",
+    )
 
 
 class PlaylistIn(PlaylistBody):
@@ -140,6 +145,7 @@ class PlaylistContent(BaseModel):
     schedule: dict[str, Any] | None
     items: list[dict[str, Any]]
     groups: list[str] = []
+    bilingual: str = "sequential"
 
 
 class PlaylistOut(BaseModel):
@@ -244,3 +250,39 @@ class PlayCount(BaseModel):
     language: str | None
     plays: int
     duration_ms: int
+
+
+# --- screen layouts and ticker notices (routers/layouts.py) ---------------------------
+
+
+class LayoutBody(Strict):
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    header: bool = Field(True, description="The site's name, the local date and a clock on top.")
+    ticker: bool = Field(True, description="The notices of the site and above scroll below.")
+    title: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=12,
+        description="The header's name per language; empty: each device's site name.",
+    )
+
+
+class LayoutOut(LayoutBody):
+    site_id: str
+    updated_at: str
+
+
+class NoticeBody(Strict):
+    site_id: str = Field(pattern=ID, description="Shown here and at every site below.")
+    position: int = Field(0, ge=0, le=10000)
+    texts: dict[str, str] = Field(
+        min_length=1, max_length=12, description="One short line per language (160 at most)."
+    )
+    until: str | None = Field(None, description="UTC time it stops showing; null: until deleted.")
+
+
+class NoticeIn(NoticeBody):
+    id: str = Field(pattern=ID)
+
+
+class NoticeOut(NoticeIn):
+    updated_at: str

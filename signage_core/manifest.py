@@ -2,10 +2,12 @@
 
 ``signed`` holds ``schema``, ``device_id``, ``site_id``, ``version``, ``issued_at``,
 ``expires_at``, ``timezone``, ``languages``, ``playlists``, ``pages``, ``alerts``
-and ``assets`` ({sha256: {size, media_type}}). A playlist is::
+and ``assets`` ({sha256: {size, media_type}}), and may hold a ``layout`` (zones,
+header, ticker notices: ``layout.py``). A playlist is::
 
     {"id": "adot-welcome", "name": {"vi": ..., "lo": ...}, "priority": 10,
      "fallback": false, "schedule": {...} or null,
+     "bilingual": "sequential" | "side_by_side" (absent: sequential),
      "items": [{"id": "welcome", "kind": "text", "duration_s": 12,
                 "variants": {"vi": {"title": ..., "body": ...}, "lo": {...}}},
                {"id": "map", "kind": "image", "duration_s": 8,
@@ -27,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ManifestError, ScheduleError
+from .layout import Layout, bilingual_mode, parse_layout
 from .schedule import Schedule
 from .timefmt import parse_time
 
@@ -77,6 +80,12 @@ class Manifest:
     @property
     def pages(self) -> list[dict[str, Any]]:
         return list(self.signed.get("pages", []))
+
+    @property
+    def layout(self) -> Layout | None:
+        """The screen layout, or None: a full-screen card as before layouts existed."""
+        value = self.signed.get("layout")
+        return None if value is None else parse_layout(value)
 
     def is_expired(self, reference_time: datetime) -> bool:
         return reference_time >= self.expires_at
@@ -142,6 +151,7 @@ def parse_manifest(signed: Any) -> Manifest:
         pid = _need(playlist, "id", str, where)
         where = f"playlist {pid}"
         _need(playlist, "priority", int, where)
+        bilingual_mode(playlist)
         if playlist.get("schedule") is not None:
             try:
                 Schedule.from_dict(playlist["schedule"])
@@ -149,6 +159,8 @@ def parse_manifest(signed: Any) -> Manifest:
                 raise ManifestError(f"{where}: schedule: {e}") from e
         for i_index, item in enumerate(_need(playlist, "items", list, where)):
             _check_item(item, f"{where} item #{i_index}", assets)
+    if signed.get("layout") is not None:
+        parse_layout(signed["layout"])
     return Manifest(
         signed=signed,
         device_id=_need(signed, "device_id", str, "manifest"),
