@@ -249,7 +249,17 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.apply_content(content) if not self._stopping else None)
 
     def apply_content(self, content: Any) -> None:
+        """New content (main thread): the screens again, unless it is the manifest shown
+        already (a traveller reading a page keeps their place and scroll)."""
+        held = self.content
+        same = (
+            held is not None
+            and content is not None
+            and held.manifest.signed == content.manifest.signed
+        )
         self.content = content
+        if same:
+            return
         manifest = content.manifest if content is not None else None
         pages = manifest.pages if manifest is not None else []
         langs = manifest.languages if manifest is not None else ()
@@ -313,8 +323,9 @@ class KioskApp(App):
             self.text_scale = TEXT_SCALES[(i + 1) % len(TEXT_SCALES)]
             self.show(b.view())
             self.warm_up()
-        elif action == "contrast":
+        elif action == "contrast":  # colours only: the screen stays, scrolled as it was
             self.set_high_contrast(not self.high_contrast)
+            self.dispatch("on_screen", b.view())
 
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on

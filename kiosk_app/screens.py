@@ -124,11 +124,14 @@ class KioskScreen(Screen):
         self.on_action(button.action)
 
 
-    def fill_tiles(self, tiles: tuple[Localized, ...]) -> None:
+    def fill_tiles(self, tiles: tuple[Localized, ...], *, bodies: bool = True) -> None:
+        """A tile per category (its title and its short body) or page (its title only:
+        a page's body is the page itself)."""
         grid = self.ids.tiles
         grid.clear_widgets()
         for item in tiles:
-            t = Tile(title=item.title, body=item.body, action=f"open:{item.id}")
+            body = item.body if bodies else ""
+            t = Tile(title=item.title, body=body, action=f"open:{item.id}")
             t.bind(on_release=self.button_pressed)
             grid.add_widget(t)
 
@@ -147,7 +150,7 @@ class CategoryScreen(KioskScreen):
         self.heading = view.category.title
         words = strings.words(view.language)
         self.ids.note.text = fallback_note(view.category) or ("" if view.tiles else words["no_pages"])
-        self.fill_tiles(view.tiles)
+        self.fill_tiles(view.tiles, bodies=False)
 
 
 class PageScreen(KioskScreen):

@@ -72,7 +72,9 @@ def main(scenario_path: str) -> int:
 
     def settled(root: Any) -> bool:
         for w in root.walk():
-            if isinstance(w, RichText) and (w._relayout.is_triggered or w._redraw.is_triggered):
+            if isinstance(w, RichText) and (
+                w._relayout.is_triggered or w._redraw.is_triggered or (w.text and not w.lines)
+            ):
                 return False
             trigger = getattr(w, "_trigger_layout", None)
             if trigger is not None and getattr(trigger, "is_triggered", False):
@@ -131,6 +133,8 @@ def main(scenario_path: str) -> int:
         drawn_at = time.monotonic()
 
         def report(_dt: float) -> None:
+            if "view" in pending:  # another screen came meanwhile: it will be reported
+                return
             shot = None
             if shots is not None:
                 count["shots"] += 1

@@ -81,7 +81,9 @@ class Kiosk:
     def events(self) -> list[Event]:
         if not self.trace.exists():
             return []
-        lines = self.trace.read_text(encoding="utf-8").split("\n")[:-1]  # the last may be half-written
+        lines = self.trace.read_text(encoding="utf-8").split("\n")[
+            :-1
+        ]  # the last may be half-written
         return [json.loads(line) for line in lines if line.strip()]
 
     def mark(self) -> int:
@@ -98,7 +100,9 @@ class Kiosk:
                 if e["event"] == event and match(e):
                     return e
             if not self.alive:
-                raise AssertionError(f"the kiosk ended: {self.log.read_text(errors='replace')[-3000:]}")
+                raise AssertionError(
+                    f"the kiosk ended: {self.log.read_text(errors='replace')[-3000:]}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"no {event} event in {timeout} s; last events: "
