@@ -56,12 +56,20 @@ class KioskButton(ButtonBehavior, BoxLayout):
     selected = BooleanProperty(False)
 
 
-class Tile(ButtonBehavior, BoxLayout):
-    """A category or a page to open: its title, and the first line of its body."""
+class TileBase(ButtonBehavior, BoxLayout):
+    """Something to open, as a big tile; ``action`` as for ``KioskButton``."""
 
     title = StringProperty("")
     body = StringProperty("")
     action = StringProperty("")
+
+
+class Tile(TileBase):
+    """A category: its title and its short body."""
+
+
+class PageTile(TileBase):
+    """A page: its title only (its body is the page itself)."""
 
 
 class KioskText(RichText):
@@ -130,8 +138,8 @@ class KioskScreen(Screen):
         grid = self.ids.tiles
         grid.clear_widgets()
         for item in tiles:
-            body = item.body if bodies else ""
-            t = Tile(title=item.title, body=body, action=f"open:{item.id}")
+            kind = Tile if bodies else PageTile
+            t = kind(title=item.title, body=item.body, action=f"open:{item.id}")
             t.bind(on_release=self.button_pressed)
             grid.add_widget(t)
 
@@ -206,4 +214,4 @@ def build_screen(
     return screen
 
 
-__all__ = ["Image", "KioskButton", "KioskScreen", "Tile", "build_screen", "load_kv"]
+__all__ = ["Image", "KioskButton", "KioskScreen", "PageTile", "Tile", "TileBase", "build_screen", "load_kv"]

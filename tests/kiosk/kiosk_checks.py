@@ -26,6 +26,9 @@ def text_problems(texts: list[dict[str, Any]]) -> list[str]:
     out = []
     for t in texts:
         x, y, w, h = t["rect"]
+        px, py, pw, ph = t["parent"]
+        if x < px - 1 or y < py - 1 or x + w > px + pw + 1 or y + h > py + ph + 1:
+            out.append(f"outside its widget ({t['rect']} not in {t['parent']}): {t['text'][:40]!r}")
         if t["content_width"] > w + 1:
             out.append(f"too wide ({t['content_width']} > {w}): {t['text'][:40]!r}")
         if t["fit"] and t["content_height"] > h + 1:

@@ -44,7 +44,7 @@ def main(scenario_path: str) -> int:
 
     from device_runtime.runtime import Runtime
     from kiosk_app.app import KioskApp, save_screenshot
-    from kiosk_app.screens import KioskButton, Tile
+    from kiosk_app.screens import KioskButton, TileBase
     from signage_player.richtext import RichText
 
     trace = open(scenario["trace"], "a", encoding="utf-8")  # noqa: SIM115 - lives with the app
@@ -90,6 +90,7 @@ def main(scenario_path: str) -> int:
                         "text": w.text,
                         "lines": list(w.lines),
                         "rect": rect(w),
+                        "parent": rect(w.parent),
                         "content_width": w.content_width,
                         "content_height": w.content_height,
                         "fit": w.fit,
@@ -142,7 +143,7 @@ def main(scenario_path: str) -> int:
             targets = [
                 {"action": w.action, "rect": rect(w)}
                 for w in root.walk()
-                if isinstance(w, KioskButton | Tile) and visible(w) and not w.disabled
+                if isinstance(w, KioskButton | TileBase) and visible(w) and not w.disabled
             ]
             emit(
                 "drawn",
