@@ -169,7 +169,7 @@ class KioskApp(App):
         self._idle: ClockEvent | None = None
         self._alert_timer: ClockEvent | None = None
         self._warm_queue: list[View] = []
-        self._warming: list[KioskScreen] = []
+        self._screens: dict[tuple[View, float], KioskScreen] = {}  # built, ready to show
         self._warm_event: ClockEvent | None = None
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
@@ -260,6 +260,7 @@ class KioskApp(App):
         self.content = content
         if same:
             return
+        self._screens.clear()
         manifest = content.manifest if content is not None else None
         pages = manifest.pages if manifest is not None else []
         langs = manifest.languages if manifest is not None else ()
@@ -267,9 +268,9 @@ class KioskApp(App):
         self.warm_up()
 
     def warm_up(self) -> None:
-        """Lay out every screen in every language ahead of time, one per frame, while the
-        kiosk waits for a touch: the text layouts are kept (``screens.KioskText``), so a
-        touch then only swaps widgets. The current language goes first."""
+        """Build every screen in every language ahead of time, one per frame, while the
+        kiosk waits for a touch, and keep them: a touch then only swaps screens. The
+        current language goes first; new content or another text size starts again."""
         b = self.browser
         order = [b.language, *(c for c in b.languages if c != b.language)]
         self._warm_queue = [v for code in order for v in b.every_view(code)]
@@ -282,16 +283,25 @@ class KioskApp(App):
         return self._warm_event is None and self.content is not None
 
     def _warm_next(self, _dt: float) -> None:
-        root = self.root_widget
-        self._warming.clear()  # the one built last frame has laid its text out by now
-        if not self._warm_queue or root is None or self._stopping:
+        while self._warm_queue and (self._warm_queue[0], self.text_scale) in self._screens:
+            self._warm_queue.pop(0)
+        if not self._warm_queue or self.root_widget is None or self._stopping:
             if self._warm_event is not None:
                 self._warm_event.cancel()
                 self._warm_event = None
             return
-        view = self._warm_queue.pop(0)
-        size = (root.screens.width, root.screens.height)
-        self._warming.append(build_screen(view, self.act, self.image_path, size))
+        self.screen_for(self._warm_queue.pop(0))
+
+    def screen_for(self, view: View) -> KioskScreen:
+        """The screen of ``view`` at the current text size: built once, then kept."""
+        key = (view, float(self.text_scale))
+        screen = self._screens.get(key)
+        if screen is None:
+            assert self.root_widget is not None
+            size = (self.root_widget.screens.width, self.root_widget.screens.height)
+            screen = build_screen(view, self.act, self.image_path, size)
+            self._screens[key] = screen
+        return screen
 
     def image_path(self, sha256: str) -> Path | None:
         """The verified cached file of an image, or None (not cached, not listed, corrupt)."""
@@ -340,8 +350,10 @@ class KioskApp(App):
         root.words = strings.words(view.language)
         root.can_go_back = view.name != "home"
         self._set_languages(self.browser.languages, view.language)
-        size = (root.screens.width, root.screens.height)
-        screen = build_screen(view, self.act, self.image_path, size)
+        screen = self.screen_for(view)
+        scroll = screen.ids.get("scroll")
+        if scroll is not None:
+            scroll.scroll_y = 1  # a page opens at its top
         root.screens.switch_to(screen, transition=NoTransition())
         root.screens.transition.stop()  # the old screen goes now, not a frame later
         self.screen = screen

@@ -8,6 +8,7 @@ writes), ``shots`` (a folder: a PNG of every screen once drawn; omit for none),
 ``exit_after`` (seconds, a safety net). Trace events, each with ``t``
 (``time.monotonic()``, the same clock in every process of the machine):
 
+* ``screen``: a screen was built and put in place (not yet drawn): ``screen``, ``language``, ``id``;
 * ``drawn``: a screen is in place and laid out and a frame showing it has been drawn:
   ``screen``, ``language``, ``id`` (category or page), ``targets`` (every button:
   ``action`` and its rectangle in window pixels from the top left), ``texts`` (every
@@ -108,6 +109,7 @@ def main(scenario_path: str) -> int:
             getattr(view, "category", None), "id", None
         )
         pending["view"] = {"screen": view.name, "language": view.language, "id": ident}
+        emit("screen", **pending["view"])  # built and in place; not yet drawn
         screen = app.screen
         scroll = screen.ids.get("scroll") if screen is not None else None
         if scroll is not None:
