@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy signage_core device_runtime content_server signage_player
+	$(BIN)/mypy signage_core device_runtime content_server signage_player kiosk_app
 
 test: venv lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
