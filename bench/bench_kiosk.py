@@ -44,8 +44,11 @@ def main() -> int:
                 def tap(action: str, kind: str, **want: object) -> dict[str, object]:
                     mark = kiosk.mark()
                     sent = kiosk.tap(screen, action)
-                    put = kiosk.wait_for("screen", lambda e: all(e.get(k) == v for k, v in want.items()),
-                                         after=mark, timeout=30)  # fmt: skip
+
+                    def matches(e: dict[str, object]) -> bool:
+                        return all(e.get(k) == v for k, v in want.items())
+
+                    put = kiosk.wait_for("screen", matches, after=mark, timeout=30)
                     shown = kiosk.drawn(after=mark, timeout=30, **want)
                     built.setdefault(kind, []).append(put["t"] - sent)
                     drawn.setdefault(kind, []).append(shown["drawn_at"] - sent)

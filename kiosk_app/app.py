@@ -106,7 +106,7 @@ class AttractLayer(FloatLayout):
     invitation = StringProperty(strings.TOUCH_TO_START)
 
     def on_touch_down(self, touch: Any) -> bool:
-        return self.active  # hidden: touches go to the screens below (a disabled widget eats them)
+        return bool(self.active)  # hidden: touches go below (a disabled widget eats them)
 
 
 class KioskRoot(FloatLayout):

@@ -101,9 +101,7 @@ def fallback_note(item: Localized) -> str:
     """The discreet line under a title shown in another language, in the chosen language."""
     if not item.fallback:
         return ""
-    return strings.words(item.wanted)["fallback"].format(
-        shown=strings.language_name(item.language)
-    )
+    return strings.words(item.wanted)["fallback"].format(shown=strings.language_name(item.language))
 
 
 class PageTree:
@@ -210,11 +208,15 @@ class Browser:
     def every_view(self, language: str) -> list[View]:
         """Home, every category and every page in ``language``, without moving: the app
         lays them out ahead of time so a touch finds its screen's text ready."""
-        views: list[View] = [HomeView(language, tuple(localize(c, language) for c in self.tree.categories))]
+        views: list[View] = [
+            HomeView(language, tuple(localize(c, language) for c in self.tree.categories))
+        ]
         for cat in self.tree.categories:
             kids = self.tree.children(cat["id"])
             views.append(
-                CategoryView(language, localize(cat, language), tuple(localize(p, language) for p in kids))
+                CategoryView(
+                    language, localize(cat, language), tuple(localize(p, language) for p in kids)
+                )
             )
             views += [PageView(language, localize(p, language), cat["id"]) for p in kids]
         return views

@@ -131,7 +131,6 @@ class KioskScreen(Screen):
     def button_pressed(self, button: Any) -> None:
         self.on_action(button.action)
 
-
     def fill_tiles(self, tiles: tuple[Localized, ...], *, bodies: bool = True) -> None:
         """A tile per category (its title and its short body) or page (its title only:
         a page's body is the page itself)."""
@@ -157,16 +156,16 @@ class CategoryScreen(KioskScreen):
         self.view = view
         self.heading = view.category.title
         words = strings.words(view.language)
-        self.ids.note.text = fallback_note(view.category) or ("" if view.tiles else words["no_pages"])
+        self.ids.note.text = fallback_note(view.category) or (
+            "" if view.tiles else words["no_pages"]
+        )
         self.fill_tiles(view.tiles, bodies=False)
 
 
 class PageScreen(KioskScreen):
     has_link = BooleanProperty(False)
 
-    def show(
-        self, view: PageView, *, image_path: Callable[[str], Path | None], **_: Any
-    ) -> None:
+    def show(self, view: PageView, *, image_path: Callable[[str], Path | None], **_: Any) -> None:
         self.view = view
         page = view.page
         self.heading = page.title
@@ -201,7 +200,7 @@ def build_screen(
 ) -> KioskScreen:
     """A new screen showing ``view``, laid out at ``size`` (the browse area's)."""
     screen = SCREENS[view.name](on_action, name=f"{view.name}-{id(view)}", size=size)
-    screen.show(view, image_path=image_path)  # type: ignore[arg-type]
+    screen.show(view, image_path=image_path)
     # Lay the tree out now, parents first, so every text is wrapped once at its real
     # width (a RichText lays out on the next frame at whatever width it has by then).
     for w in screen.walk():
@@ -214,4 +213,13 @@ def build_screen(
     return screen
 
 
-__all__ = ["Image", "KioskButton", "KioskScreen", "PageTile", "Tile", "TileBase", "build_screen", "load_kv"]
+__all__ = [
+    "Image",
+    "KioskButton",
+    "KioskScreen",
+    "PageTile",
+    "Tile",
+    "TileBase",
+    "build_screen",
+    "load_kv",
+]

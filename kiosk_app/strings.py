@@ -73,4 +73,4 @@ def language_name(code: str) -> str:
         return code.upper()
 
 
-ALL = tuple(text for table in WORDS.values() for text in table.values()) + (TOUCH_TO_START,)
+ALL = (*(text for table in WORDS.values() for text in table.values()), TOUCH_TO_START)

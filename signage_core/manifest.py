@@ -54,6 +54,7 @@ def link_problem(url: object) -> str | None:
         return f"link {url!r} has no valid site name after https://, {example}"
     return None
 
+
 SCHEMA = "border-signage/manifest@1"
 ITEM_KINDS = ("text", "image", "video")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")

@@ -24,7 +24,8 @@ Event = dict[str, Any]
 
 
 def kiosk_config(device_config: Path, out: Path, **kiosk_keys: float) -> Path:
-    """The device's config with ``kiosk_*`` keys added (``idle_timeout_s=3`` → ``kiosk_idle_timeout_s = 3``)."""
+    """The device's config with ``kiosk_*`` keys added (``idle_timeout_s=3``:
+    ``kiosk_idle_timeout_s = 3``)."""
     text = device_config.read_text(encoding="utf-8")
     text += "".join(f"kiosk_{k} = {v}\n" for k, v in kiosk_keys.items())
     out.write_text(text, encoding="utf-8")
@@ -104,9 +105,11 @@ class Kiosk:
                     f"the kiosk ended: {self.log.read_text(errors='replace')[-3000:]}"
                 )
             if time.monotonic() > deadline:
+                last = [
+                    (e["event"], e.get("screen"), e.get("language")) for e in self.events()[-8:]
+                ]
                 raise AssertionError(
-                    f"no {event} event in {timeout} s; last events: "
-                    f"{[(e['event'], e.get('screen'), e.get('language')) for e in self.events()[-8:]]}"
+                    f"no {event} event in {timeout} s; last events: {last}"
                     f"\n{self.log.read_text(errors='replace')[-2000:]}"
                 )
             time.sleep(0.02)

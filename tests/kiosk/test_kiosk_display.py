@@ -45,7 +45,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         page = {
             "id": VI_ONLY, "site_id": "adot", "parent_id": "adot-kiosk-visiting-hue",
             "kind": "page", "position": 9,
-            "variants": {"vi": {"title": "Chợ Đông Ba", "body": "Chợ lớn nhất Huế, bên sông Hương."},
+            "variants": {"vi": {"title": "Chợ Đông Ba", "body": "Chợ lớn nhất Huế."},
                          "lo": {"title": "ຕະຫຼາດດົ່ງບາ", "body": "ຕະຫຼາດໃຫຍ່ທີ່ສຸດຂອງເຫວ້."}},
         }  # fmt: skip
         r = requests.post(
@@ -82,8 +82,8 @@ def ready(kiosk: Kiosk) -> dict[str, Any]:
 
 
 def tap(kiosk: Kiosk, on: dict[str, Any], action: str, **want: Any) -> tuple[dict[str, Any], float]:
-    """Tap ``action`` on the drawn screen ``on``; the next screen drawn that matches ``want``, and how
-    long from the tap to that screen on the display (seconds)."""
+    """Tap ``action`` on the drawn screen ``on``; the next screen drawn that matches
+    ``want``, and how long from the tap to that screen on the display (seconds)."""
     mark = kiosk.mark()
     sent = kiosk.tap(on, action)
     drawn = kiosk.drawn(after=mark, timeout=30, **want)

@@ -17,7 +17,7 @@ def page(pid: str, parent: str | None, position: int, **variants: dict[str, str]
 
 
 PAGES = [
-    page("customs", None, 1, vi={"title": "Hải quan"}, lo={"title": "ພາສີ"}, en={"title": "Customs"}),
+    page("customs", None, 1, vi={"title": "Hải quan"}, lo={"title": "ພາສີ"}, en={"title": "Cus"}),
     page("entry", None, 0, vi={"title": "Xuất nhập cảnh"}, lo={"title": "ເຂົ້າ-ອອກເມືອງ"}),
     page("declare", "customs", 1, vi={"title": "Khai báo", "body": "…", "link": "https://www.customs.gov.vn"},
          lo={"title": "ແຈ້ງພາສີ"}, tth={"title": "Khai báo (Tà Ôi)"}),
