@@ -4,7 +4,7 @@
 (home → category → page) in the traveller's language, and plays the site's
 signage full screen when nobody has touched it for a while (the attract loop).
 
-Only ``app``, ``screens``, ``widgets`` and ``main`` (when it opens a window) import
+Only ``app``, ``screens`` and ``main`` (when it opens a window) import
 Kivy; ``config``, ``presenter``, ``strings`` and ``qr`` do not.
 """
 

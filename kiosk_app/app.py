@@ -6,6 +6,8 @@ decision (``Browser``); how it looks is ``screens``'s. The app wires them:
 * a button's ``action`` (``home``, ``back``, ``open:<id>``, ``lang:<code>``,
   ``text-size``, ``contrast``) goes to ``act``, which asks the browser for the new
   view and puts its screen in place (``ScreenManager.switch_to``, no animation);
+  every screen of the content is built ahead while the kiosk waits (one per frame,
+  ``warm_up``) and kept, so a tap swaps screens instead of laying text out;
 * every touch re-arms one ``Clock.schedule_once`` for ``idle_timeout_s``; when it
   fires, the attract loop starts: the player's ``SignageView`` plays the site's
   signage over everything, and language and page are reset for the next traveller.
