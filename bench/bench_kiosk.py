@@ -4,10 +4,12 @@ A real content server with the gate content and Mosquitto run on loopback; the r
 kiosk (``tests/kiosk/kiosk_driver.py``: ``KioskApp``, the real runtime, the window
 set-up of the device) syncs from them under Xvfb, and ``xdotool`` taps the real window.
 Each round: a category, a long page, a language switch on that page, back, home, the
-next language. Two figures per tap, both from the moment ``xdotool`` sends the click:
-the screen built and in place (the kiosk's own work), and that screen drawn (a frame
-flipped after it: includes Xvfb's software drawing, about 100 ms per full 1280×720 frame
-on two busy cores, which a device with a GPU does not pay). Aim: median < 100 ms.
+next language. Per tap: the kiosk's own work (the touch received → the next screen in
+place), and the traveller's wait (``xdotool`` sends the click → a frame showing that
+screen has been drawn). The wait includes X, and Xvfb's software drawing: a frame of a
+screen full of tiles takes it 100–250 ms on two busy cores (a device with a GPU does
+not pay this), and a tap that arrives while a frame is drawn waits for it. Aim: median
+wait < 100 ms.
 ``KIOSK_BENCH_ROUNDS`` sets the rounds (default 6).
 """
 
@@ -48,9 +50,10 @@ def main() -> int:
                     def matches(e: dict[str, object]) -> bool:
                         return all(e.get(k) == v for k, v in want.items())
 
+                    down = kiosk.wait_for("down", after=mark, timeout=30)
                     put = kiosk.wait_for("screen", matches, after=mark, timeout=30)
                     shown = kiosk.drawn(after=mark, timeout=30, **want)
-                    built.setdefault(kind, []).append(put["t"] - sent)
+                    built.setdefault(kind, []).append(put["t"] - down["t"])
                     drawn.setdefault(kind, []).append(shown["drawn_at"] - sent)
                     return shown
 
@@ -66,19 +69,20 @@ def main() -> int:
         finally:
             stack.stop()
     every_drawn = [x for xs in drawn.values() for x in xs]
-    print(f"{rounds} rounds, {len(every_drawn)} taps; ms from the tap (median / max):")
+    print(f"{rounds} rounds, {len(every_drawn)} taps; ms (median / max):")
     for kind in drawn:
         b, d = built[kind], drawn[kind]
         print(
-            f"  {kind:16} built {statistics.median(b) * 1000:6.0f} / {max(b) * 1000:6.0f}"
-            f"   drawn {statistics.median(d) * 1000:6.0f} / {max(d) * 1000:6.0f}"
+            f"  {kind:16} kiosk's work {statistics.median(b) * 1000:5.1f} / {max(b) * 1000:5.1f}"
+            f"   tap to drawn {statistics.median(d) * 1000:4.0f} / {max(d) * 1000:4.0f}"
         )
     every_built = [x for xs in built.values() for x in xs]
     med_b, med_d = statistics.median(every_built), statistics.median(every_drawn)
-    print(f"all taps: built median {med_b * 1000:.0f} ms, max {max(every_built) * 1000:.0f} ms; "
-          f"drawn median {med_d * 1000:.0f} ms, max {max(every_drawn) * 1000:.0f} ms")  # fmt: skip
-    print(f"ratio median drawn / 100 ms aim: {med_d / AIM_S:.2f} (aim < 1); "
-          f"built: {med_b / AIM_S:.2f}")  # fmt: skip
+    worst_b, worst_d = max(every_built) * 1000, max(every_drawn) * 1000
+    print(f"all taps: kiosk's work median {med_b * 1000:.1f} ms, max {worst_b:.1f} ms; "
+          f"tap to drawn median {med_d * 1000:.0f} ms, max {worst_d:.0f} ms")  # fmt: skip
+    print(f"ratio median tap to drawn / 100 ms aim: {med_d / AIM_S:.2f} (aim < 1); "
+          f"kiosk's work: {med_b / AIM_S:.3f}")  # fmt: skip
     return 0
 
 

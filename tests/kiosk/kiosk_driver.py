@@ -17,6 +17,7 @@ writes), ``shots`` (a folder: a PNG of every screen once drawn; omit for none),
 * ``attract``: ``active`` true or false; ``card``: a signage card shown in the loop;
 * ``alert``: the alert overlay shows ``shown_id`` ("" when hidden);
 * ``warm``: ``ready`` true once every screen has been laid out ahead (see ``KioskApp.warm_up``);
+* ``down``: a touch reached the app (before any widget handled it);
 * ``touch``: a touch ended, at ``pos`` (window pixels from the top left).
 
 The test taps the real window with ``xdotool`` at the rectangles given.
@@ -191,6 +192,7 @@ def main(scenario_path: str) -> int:
         pos = [round(touch.x), round(Window.height - touch.y)]
         Clock.schedule_once(lambda _dt: emit("touch", pos=pos), 0)  # once the app handled it
 
+    Window.bind(on_touch_down=lambda _w, _touch: emit("down"))  # as the app receives it
     app.bind(on_screen=on_screen, on_attract=on_attract, on_start=watch_alerts)
     Window.bind(on_flip=on_flip, on_touch_up=on_touch_up)
     emit("started", pid=__import__("os").getpid())
