@@ -161,6 +161,11 @@ def test_browse_home_category_page_in_each_language_scroll_and_back(
         assert page["text_scale"] > 1
         keep(page, "page-lo-large")
 
+        # systemd stops it (SIGTERM): it closes by itself, runtime stopped, exit code 0.
+        kiosk.stop()
+        assert kiosk.proc is not None and kiosk.proc.returncode == 0
+        assert kiosk.events()[-1]["event"] == "stopped"
+
 
 def test_idle_plays_the_signage_then_a_touch_returns_home_reset(
     gate: Stack, display: Display, tmp_path: Path
