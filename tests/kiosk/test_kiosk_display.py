@@ -12,11 +12,14 @@ no glyph the fonts lack, touch targets of 9 mm at least.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 import requests
 
@@ -66,6 +69,15 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Display]:
     with xvfb(tmp_path_factory.mktemp("xvfb")) as d:
         yield d
+
+
+def grab_screen(display: Display, out: Path) -> None:
+    """What the X screen shows, as a camera would (ffmpeg x11grab, not the app's own copy)."""
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-video_size", "1280x720",
+         "-i", display.name, "-frames:v", "1", str(out)],
+        check=True, timeout=30,
+    )  # fmt: skip
 
 
 def keep(drawn: dict[str, Any], name: str) -> None:
@@ -126,6 +138,16 @@ def test_browse_home_category_page_in_each_language_scroll_and_back(
                 "scroll", lambda e: e["scroll_y"] < 0.9, after=mark, timeout=15
             )
             assert scrolled["id"] == LONG_PAGE
+            if lang == "lo":  # to the bottom: the QR code on the display is the page's link
+                mark = kiosk.mark()
+                kiosk.drag(640, 600, -500)
+                kiosk.wait_for("scroll", lambda e: e["scroll_y"] < 0.05, after=mark, timeout=15)
+                kiosk.drag(640, 600, -500)  # a second drag, in case the first stopped short
+                time.sleep(0.5)  # the scroll effect settles; the grab below shows the screen
+                grab = artifacts_dir() / "kiosk-page-lo-bottom.png"
+                grab_screen(display, grab)
+                link, *_ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(grab)))
+                assert link == "https://lanhsuvietnam.gov.vn"
             # Switch language on the page: the same page, redrawn in the other language.
             other = "en" if lang != "en" else "lo"
             switched, took = tap(kiosk, page, f"lang:{other}", screen="page", language=other)
