@@ -21,6 +21,7 @@ from typing import Any
 from signage_core import languages, topics
 from signage_core.errors import LanguageError, ManifestError, ScheduleError
 from signage_core.layout import BILINGUAL_MODES, ORIENTATIONS, parse_notice, parse_title
+from signage_core.manifest import link_problem
 from signage_core.schedule import Schedule
 
 from .assets import IMAGE_TYPES, SNIFF_BYTES, VIDEO_TYPES, describe_types, sniff_file
@@ -34,8 +35,8 @@ PLAYLIST_KEYS = (
     *("id", "site", "name", "priority", "fallback", "schedule", "items", "groups"),
     "bilingual",
 )
-CATEGORY_KEYS = ("id", "site", "position", "text", "file", "pages", "sources")
-PAGE_KEYS = ("id", "position", "text", "file", "sources")
+CATEGORY_KEYS = ("id", "site", "position", "text", "file", "link", "pages", "sources")
+PAGE_KEYS = ("id", "position", "text", "file", "link", "sources")
 LAYOUT_KEYS = ("site", "orientation", "header", "ticker", "title", "notices")
 TICKER_KEYS = ("site", "notices")
 NOTICE_KEYS = ("id", "text", "until", "sources")
@@ -430,11 +431,22 @@ class FileRules:
                 page_id = None
         texts = self.titled_texts(d["text"], title_required=True)
         ref = self.media(d["file"], "image") if "file" in d else None
+        link = None
+        if "link" in d:
+            problem = link_problem(d["link"].value)
+            if problem is None:
+                link = d["link"].value
+            else:
+                self.err(d["link"], problem)
+                page_id = None
         if page_id is None or texts is None or site is None or ("file" in d and ref is None):
             return None
         variants = {
-            code: {**v, "image": ref} if ref is not None else v for code, v in texts.items()
+            code: {**v, "image": ref} if ref is not None else dict(v) for code, v in texts.items()
         }
+        if link is not None:
+            for v in variants.values():
+                v["link"] = link
         page = {"id": page_id, "site_id": site[0], "parent_id": parent_id, "kind": kind,
                 "position": position, "variants": variants}  # fmt: skip
         return CheckedPage(page, y, d["text"], site[1])

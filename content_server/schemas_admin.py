@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from signage_core.manifest import link_problem
 
 ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 SHA256 = r"^[0-9a-f]{64}$"
@@ -223,6 +225,17 @@ class PageVariantIn(Strict):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field("", max_length=8000)
     image: str | None = Field(None, pattern=SHA256)
+    link: str | None = Field(
+        None, description="An official site (https:// only), shown as a QR code on the kiosk."
+    )
+
+    @field_validator("link")
+    @classmethod
+    def _https_link(cls, value: str | None) -> str | None:
+        problem = None if value is None else link_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class PageIn(Strict):

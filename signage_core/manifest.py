@@ -13,6 +13,11 @@ header, ticker notices: ``layout.py``). A playlist is::
                {"id": "map", "kind": "image", "duration_s": 8,
                 "variants": {"vi": {"asset": "<sha256>", "caption": ...}, ...}}]}
 
+A kiosk page (``pages``) is ``{"id", "site_id", "parent_id", "kind", "position",
+"variants": {lang: {"title", "body", "image"?: sha256, "link"?: https URL}}}``;
+``link_problem`` is the one rule for a link, applied by the server at import and in
+the API, and by the kiosk before it draws a QR code.
+
 Building one is the server's job; trusting one is ``trust.py``'s.
 """
 
@@ -27,6 +32,28 @@ from .errors import ManifestError, ScheduleError
 from .layout import Layout, bilingual_mode, parse_layout
 from .schedule import Schedule
 from .timefmt import parse_time
+
+MAX_LINK_LENGTH = 300  # a QR code a phone reads from a metre away
+
+
+def link_problem(url: object) -> str | None:
+    """Why ``url`` cannot be a kiosk page's link (shown as a QR code), or None when it can:
+    an https:// address with a host, no spaces or control characters, not too long."""
+    example = "like https://evisa.gov.vn"
+    if not isinstance(url, str) or not url:
+        return f"link must be an https:// address, {example}"
+    if len(url) > MAX_LINK_LENGTH:
+        return f"link is {len(url)} characters long; at most {MAX_LINK_LENGTH} fit a QR code"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return f"link {url!r} holds spaces or control characters"
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if scheme != "https" or not sep:
+        return f"link {url!r} must start with https:// (phones open it from the QR code)"
+    if not host or "@" in host or host.startswith(".") or ".." in host:
+        return f"link {url!r} has no valid site name after https://, {example}"
+    return None
+
 
 SCHEMA = "border-signage/manifest@1"
 ITEM_KINDS = ("text", "image", "video")
