@@ -30,6 +30,7 @@ from .routers import (
     audit,
     auth,
     devices,
+    feedback,
     groups,
     health,
     keys,
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         api.include_router(module.router)
     api.include_router(fleet_router.router)
     api.include_router(alerts_router.router)
+    api.include_router(feedback.router)
     app.include_router(api)
     app.include_router(health.router)
     return app

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..models import PlayCount
+from ..models import FeedbackCount, FeedbackRecord, PlayCount
 from .connection import Connection, marks, to_json
 
 
@@ -118,6 +118,86 @@ class DeliverySql:
             [*wanted, since, until],
         )
         return [PlayCount(**r) for r in rows]
+
+    def _feedback_where(
+        self,
+        device_ids: Iterable[str],
+        since: str | None,
+        until: str | None,
+        rating: int | None,
+        language: str | None,
+    ) -> tuple[str, list[Any]]:
+        wanted = sorted(set(device_ids))
+        where = [f"kind = 'feedback' AND device_id IN ({marks(wanted)})"]
+        args: list[Any] = list(wanted)
+        if since is not None:
+            where.append("ts >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("ts < ?")
+            args.append(until)
+        if rating is not None:
+            where.append("json_extract(body, '$.rating') = ?")
+            args.append(rating)
+        if language is not None:
+            where.append("json_extract(body, '$.language') = ?")
+            args.append(language)
+        return " AND ".join(where), args
+
+    def feedback(
+        self,
+        device_ids: Iterable[str],
+        since: str | None = None,
+        until: str | None = None,
+        rating: int | None = None,
+        language: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[FeedbackRecord], int]:
+        """Feedback records of these devices in [since, until), newest first, and how many
+        match in all (for paging)."""
+        ids = list(device_ids)
+        if not ids:
+            return [], 0
+        where, args = self._feedback_where(ids, since, until, rating, language)
+        total = self.db.one(f"SELECT count(*) AS n FROM events WHERE {where}", args)
+        rows = self.db.rows(
+            f"""SELECT id, device_id, ts, received_at, body FROM events WHERE {where}
+                ORDER BY ts DESC, id LIMIT ? OFFSET ?""",
+            [*args, limit, offset],
+        )
+        out = []
+        for r in rows:
+            body = json.loads(r["body"])
+            out.append(
+                FeedbackRecord(
+                    id=r["id"],
+                    device_id=r["device_id"],
+                    ts=r["ts"],
+                    received_at=r["received_at"],
+                    rating=int(body["rating"]),
+                    language=str(body["language"]),
+                    page_id=body.get("page_id"),
+                    comment=body.get("comment"),
+                )
+            )
+        return out, int(total["n"]) if total else 0
+
+    def feedback_counts(
+        self, device_ids: Iterable[str], since: str, until: str
+    ) -> list[FeedbackCount]:
+        """Feedback records per device, rating and language in [since, until)."""
+        ids = list(device_ids)
+        if not ids:
+            return []
+        where, args = self._feedback_where(ids, since, until, None, None)
+        rows = self.db.rows(
+            f"""SELECT device_id, json_extract(body, '$.rating') AS rating,
+                       json_extract(body, '$.language') AS language, count(*) AS count
+                FROM events WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+            args,
+        )
+        return [FeedbackCount(**r) for r in rows]
 
     def prune_events(self, received_before: str) -> int:
         """Delete records the server received before the given time; how many."""

@@ -238,3 +238,9 @@ def m305_relays(db: Database) -> None:
                                                 -- the relay's mosquitto.conf only
             updated_at TEXT NOT NULL)"""
     )
+
+
+@MIGRATIONS()
+def m421_feedback_index(db: Database) -> None:
+    """Kiosk feedback is read by kind and time (``GET /feedback``, ``/reports/feedback``)."""
+    db.execute("CREATE INDEX IF NOT EXISTS events_kind_device_ts ON events (kind, device_id, ts)")
