@@ -22,6 +22,7 @@ Scenario keys:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from datetime import UTC, datetime
@@ -29,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
+# Everything logged, down to DEBUG: the tests check that nothing typed is in it.
+logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
-from kivy.config import Config
+from kivy.config import Config  # noqa: E402
 
 _scenario: dict[str, Any] = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 _WINDOW = tuple(_scenario.get("window", (1280, 720)))
