@@ -13,8 +13,9 @@ Scenario keys:
     window      [width, height] (1280×720 by default)
     state       where to write, every 0.2 s, what is on screen: {"form": n, "language",
                 "state", "text", "touches", "pending", "records", "keys": [{"label",
-                "action", "x", "y", "w", "h"}], "buttons": [...]} with x, y the centre in
-                window pixels from the top left
+                "action", "x", "y", "w", "h"}], "buttons": [...], "texts": [{"text",
+                "content_w", "content_h", "x", ...}]} with x, y the centre in window
+                pixels from the top left
     commands    a file the test appends JSON lines to: {"shot": path} saves a screenshot,
                 {"quit": true} closes the app
 """
@@ -54,6 +55,7 @@ from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 from kiosk_app.feedback import FeedbackForm  # noqa: E402
 from kiosk_app.keyboard import KeyButton, Tap  # noqa: E402
 from signage_player.app import save_screenshot  # noqa: E402
+from signage_player.richtext import RichText  # noqa: E402
 
 
 class ListRuntime:
@@ -118,9 +120,18 @@ class DriverApp(App):
     def _report(self, _dt: float) -> None:
         self._run_commands()
         form = self.form
-        keys, buttons = [], []
+        keys, buttons, texts = [], [], []
         if form is not None:
             for w in form.walk():
+                if isinstance(w, RichText) and w.text:
+                    texts.append(
+                        {
+                            "text": w.text,
+                            "content_w": round(w.content_width),
+                            "content_h": round(w.content_height),
+                            **where(w),
+                        }
+                    )
                 if isinstance(w, KeyButton):
                     keys.append({"label": w.text, "action": w.action, **where(w)})
                 elif isinstance(w, Tap):
@@ -141,6 +152,7 @@ class DriverApp(App):
             "key_min": form.min_key if form else 0,
             "keys": keys,
             "buttons": buttons,
+            "texts": texts,
         }
         path = Path(self.scenario["state"])
         tmp = path.with_suffix(".tmp")

@@ -9,9 +9,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from scripts.loopback.stack import ROOT
+from signage_core.coverage import FALLBACK_FONTS, load_cmap, missing_glyphs
 from tests.support.waiting import wait_until
 from tests.support.xvfb import Display
 
@@ -152,3 +155,26 @@ def latin_actions(keys: str) -> list[str]:
             out.append(f"char:{ch}")
         i += 1
     return out
+
+
+@lru_cache(maxsize=1)
+def _cmaps() -> tuple[frozenset[int], frozenset[int], tuple[frozenset[int], ...]]:
+    fonts = ROOT / "assets" / "fonts"
+    lao = load_cmap(fonts / "NotoSansLao-Regular.ttf")
+    latin = load_cmap(fonts / "NotoSans-Regular.ttf")
+    return lao, latin, tuple(load_cmap(fonts / name) for name in FALLBACK_FONTS)
+
+
+def text_problems(state: dict[str, Any]) -> list[str]:
+    """Texts on screen that overflow their widget or have a character no font draws."""
+    lao, latin, fallbacks = _cmaps()
+    problems = []
+    for t in state["texts"]:
+        if t["content_w"] > t["w"] + 1 or t["content_h"] > t["h"] + 1:
+            problems.append(
+                f"{t['text']!r} is {t['content_w']}x{t['content_h']} in {t['w']}x{t['h']}"
+            )
+        missing = missing_glyphs(t["text"], lao, latin, fallbacks)
+        if missing:
+            problems.append(f"{t['text']!r} has no glyph for {missing}")
+    return problems

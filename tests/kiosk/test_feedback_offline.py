@@ -1,6 +1,8 @@
 """A traveller's feedback typed on the kiosk's on-screen keyboard, in Lao and in
-Vietnamese with tones, while the server is down: both reach the server once it is
-back, exactly once each, and nothing typed appears in any log.
+Vietnamese with tones, while the server is down; the kiosk then loses power (killed)
+and starts again: both reach the server once it is back, exactly once each, and
+nothing typed appears in any log. Screenshots of the form, the keyboards and the
+thank-you in Lao and Vietnamese; no text overflows its widget or lacks a glyph.
 
 Real parts: the whole system as processes (``tests.support.stack``), the device
 runtime with its record queue on disk, a Kivy window under Xvfb, taps with
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.kiosk.kiosk_kit import kiosk_window, lao_actions, latin_actions
+from tests.kiosk.kiosk_kit import kiosk_window, lao_actions, latin_actions, text_problems
 from tests.support.stack import Stack, admin_headers, artifacts_dir, read_db
 from tests.support.xvfb import xvfb
 
@@ -50,12 +52,15 @@ def test_feedback_typed_offline_in_lao_and_vietnamese_arrives_once(
                 window.tap(action)
             state = window.wait(lambda s: s["text"] == LAO, "the Lao comment")
             window.shot(ART / "kiosk-feedback-lo-form.png")
+            assert text_problems(window.state()) == []
             window.tap("shift")
             window.shot(ART / "kiosk-feedback-lo-keyboard-shift.png")
+            assert text_problems(window.state()) == []
             window.tap("shift")
             window.tap("send")
             window.wait(lambda s: s["state"] == "thanks", "the thank-you")
             window.shot(ART / "kiosk-feedback-lo-thanks.png")
+            assert text_problems(window.state()) == []
 
             state = window.wait(lambda s: s["form"] == 2 and s["state"] == "form", "the next form")
             assert state["language"] == "vi" and state["layout"] == "vi"
@@ -65,16 +70,24 @@ def test_feedback_typed_offline_in_lao_and_vietnamese_arrives_once(
                 window.tap(action)
             window.wait(lambda s: s["text"] == VI, "the Vietnamese comment")
             window.shot(ART / "kiosk-feedback-vi-form.png")
+            assert text_problems(window.state()) == []
             window.tap("send")
             window.wait(lambda s: s["state"] == "thanks", "the thank-you")
             window.shot(ART / "kiosk-feedback-vi-thanks.png")
+            assert text_problems(window.state()) == []
             # both are in the queue on disk, the server being down
             window.wait(lambda s: s["state"] == "done" and s["pending"] == 2, "two queued")
+            window.proc.kill()  # a power cut at the post
+            window.proc.wait(10)
+        first_log = window.log_path.read_text(encoding="utf-8", errors="replace")
 
+        scenario = {"config": str(config), "languages": ["en"], "pages": PAGES}
+        with kiosk_window(display, tmp_path / "kiosk-again", **scenario) as window:
+            window.wait(lambda s: s["pending"] == 2, "the queue kept across the restart")
             stack.start_server()
             headers = admin_headers(stack)
 
-            def at_server() -> list[dict[str, object]]:
+            def at_server() -> list[dict[str, Any]]:
                 r = requests.get(
                     f"{stack.server_url}/api/v1/feedback",
                     params={"site_id": "adot-hall"},
@@ -82,7 +95,7 @@ def test_feedback_typed_offline_in_lao_and_vietnamese_arrives_once(
                     timeout=10,
                 )
                 assert r.status_code == 200, r.text
-                items: list[dict[str, object]] = r.json()["items"]
+                items: list[dict[str, Any]] = r.json()["items"]
                 return items
 
             window.wait(lambda s: s["pending"] == 0, "the queue to be acknowledged", 90)
@@ -97,7 +110,7 @@ def test_feedback_typed_offline_in_lao_and_vietnamese_arrives_once(
             # one row each in the server's database, and the kiosk's queue is empty
             assert read_db(stack, "SELECT count(*) FROM events WHERE kind = 'feedback'") == [(2,)]
             assert window.state()["pending"] == 0
-        kiosk_log = window.log_path.read_text(encoding="utf-8", errors="replace")
+        kiosk_log = first_log + window.log_path.read_text(encoding="utf-8", errors="replace")
 
     assert "feedback" in kiosk_log and "queued (rating 4)" in kiosk_log  # logging is on
     logs = kiosk_log + stack.log("server")
