@@ -236,8 +236,9 @@ class FeedbackForm(BoxLayout):
             return None
         fields = self.draft.fields()
         record_id = self.runtime.record("feedback", self.now(), **fields)
-        if record_id is None:  # the runtime said why in its log; keep the form
-            self.note.text = self.words["need_rating"] if not self.draft.ready() else ""
+        if record_id is None:  # the queue is broken; the runtime logged why. Keep the form.
+            self.note.text = self.words["failed"]
+            self.note.color = WARN
             return None
         log.info("feedback %s queued (rating %d)", record_id, fields["rating"])
         wake = getattr(self.runtime, "sync_now", None)

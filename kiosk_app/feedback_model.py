@@ -48,6 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
         "thanks_more": "Ý kiến của bạn sẽ được gửi đến cửa khẩu.",
         "space": "dấu cách",
         "full": "Đã đủ 500 ký tự.",
+        "failed": "Không lưu được góp ý. Xin báo nhân viên cửa khẩu.",
     },
     "lo": {
         "button": "ສະແດງຄຳເຫັນ",
@@ -69,6 +70,7 @@ WORDS: dict[str, dict[str, str]] = {
         "thanks_more": "ຄຳເຫັນຂອງທ່ານຈະຖືກສົ່ງໄປຫາດ່ານ.",
         "space": "ຍະຫວ່າງ",
         "full": "ຄົບ 500 ຕົວອັກສອນແລ້ວ.",
+        "failed": "ບໍ່ສາມາດບັນທຶກຄຳເຫັນໄດ້. ກະລຸນາແຈ້ງພະນັກງານດ່ານ.",
     },
     "en": {
         "button": "Feedback",
@@ -90,6 +92,7 @@ WORDS: dict[str, dict[str, str]] = {
         "thanks_more": "It will reach the border gate.",
         "space": "space",
         "full": "500 characters: that is the most.",
+        "failed": "Your feedback could not be saved. Please tell the gate staff.",
     },
 }
 # What the layout key shows: each layout by its own name.

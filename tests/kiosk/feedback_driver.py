@@ -92,6 +92,7 @@ class DriverApp(App):
         self.form_count = 0
         self.touches = 0
         self.commands_done = 0
+        self.reports = 0
         self.form: FeedbackForm | None = None
 
     def build(self) -> FloatLayout:
@@ -139,7 +140,9 @@ class DriverApp(App):
                         {"label": w.text, "action": w.action, "selected": w.selected, **where(w)}
                     )
         records = getattr(self.runtime, "records", None)
+        self.reports += 1
         state = {
+            "seq": self.reports,
             "form": self.form_count,
             "language": form.language if form else None,
             "state": form.state if form else "done",

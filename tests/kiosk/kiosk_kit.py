@@ -100,11 +100,14 @@ def kiosk_window(display: Display, tmp: Path, **scenario: Any) -> Iterator[Windo
         )
     window = Window(display, proc, state, commands, log)
     try:
-        window.wait(
-            lambda s: bool(s.get("keys")) and all(k["w"] > 1 for k in s["keys"]),
+        first = window.wait(
+            lambda s: bool(s.get("keys")) and all(k["w"] > 20 for k in s["keys"]),
             "the kiosk window, laid out",
             timeout=90,
         )
+        # settled: two reports a few frames apart see the same keys in the same places
+        settled = window.wait(lambda s: s["seq"] >= first["seq"] + 3, "three more reports")
+        window.wait(lambda s: s["keys"] == settled["keys"], "the keys to stay put")
         yield window
     finally:
         if proc.poll() is None:
