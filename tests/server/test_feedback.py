@@ -207,8 +207,16 @@ SECRET = "số hộ chiếu C1234567 ຂອງຂ້ອຍ"
         feedback(3, "vi", comment=["not", "text"]),
         feedback(True, "vi"),  # type: ignore[arg-type]
     ],
-    ids=["rating 7", "rating 0", "no rating", "unknown language", "no language",
-         "comment of 501", "comment not text", "rating true"],  # fmt: skip
+    ids=[
+        "rating 7",
+        "rating 0",
+        "no rating",
+        "unknown language",
+        "no language",
+        "comment of 501",
+        "comment not text",
+        "rating true",
+    ],
 )
 def test_malformed_feedback_is_refused_without_quoting_it(
     tmp_path: Any, event: dict[str, Any]
