@@ -44,7 +44,8 @@ THANKS_S = 4.0
 
 
 class FeedbackForm(BoxLayout):
-    """The form; ``pages`` are ``(page id, title in the current language)`` to choose from."""
+    """The form; ``pages`` are ``(page id, title in the current language)`` to choose from,
+    ``selected_page`` the one chosen at first (the page the traveller was reading)."""
 
     language = StringProperty("vi")
     state = StringProperty("form")  # "form", then "thanks"
@@ -59,6 +60,7 @@ class FeedbackForm(BoxLayout):
         pages: Sequence[tuple[str, str]] = (),
         *,
         now: Callable[[], datetime],
+        selected_page: str | None = None,
         on_done: Callable[[], None] = lambda: None,
         **kwargs: Any,
     ) -> None:
@@ -70,6 +72,8 @@ class FeedbackForm(BoxLayout):
         self.now = now
         self.on_done = on_done
         self.draft = FeedbackDraft(language)
+        if selected_page is not None and any(p == selected_page for p, _ in self.pages):
+            self.draft.page_id = selected_page
         self.words = words(language)
         self.typist = Typist(layout=layout_for(language), limit=MAX_COMMENT)
         with self.canvas.before:
@@ -136,7 +140,7 @@ class FeedbackForm(BoxLayout):
         for page_id, title in [("", w["general"]), *self.pages]:
             tap = Tap(text=title, action=f"page:{page_id}", font_size=22, size_hint_x=None)
             tap.width = max(mm(28), min(mm(70), 18 + 14 * len(title)))
-            tap.selected = page_id == ""
+            tap.selected = page_id == (self.draft.page_id or "")
             tap.bind(on_release=self._choose_page)
             chips.add_widget(tap)
             self.page_buttons.append(tap)
@@ -287,10 +291,14 @@ class FeedbackForm(BoxLayout):
         )
         self._thanks_event = Clock.schedule_once(lambda _dt: self.finish(), THANKS_S)
 
-    def finish(self) -> None:
+    def discard(self) -> None:
+        """Thrown away (the kiosk fell idle): no thank-you timer, no ``on_done``."""
         if self._thanks_event is not None:
             self._thanks_event.cancel()
             self._thanks_event = None
+
+    def finish(self) -> None:
+        self.discard()
         self.on_done()
 
 
