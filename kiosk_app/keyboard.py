@@ -110,6 +110,7 @@ class OnScreenKeyboard(BoxLayout):
         self.key_min = mm(KEY_MIN_MM)
         self.typist = typist or Typist()
         self.keys: list[KeyButton] = []
+        self._shape: list[list[float]] = []
         self.bind(size=self._resize)
         self.rebuild()
 
@@ -119,9 +120,20 @@ class OnScreenKeyboard(BoxLayout):
         self.rebuild()
 
     def rebuild(self) -> None:
+        rows = self.typist.rows()
+        shape = [[k.width for k in row] for row in rows]
+        if self.keys and shape == self._shape:  # shift: same keys, new labels
+            for button, key in zip(self.keys, (k for row in rows for k in row), strict=True):
+                button.key = key
+                button.text, button.action = key.label, key.action
+                button.selected = key.action == "shift" and self.typist.shift
+            self.layout = self.typist.layout
+            self.text = self.typist.text
+            self._resize()
+            return
+        self._shape = shape
         self.clear_widgets()
         self.keys = []
-        rows = self.typist.rows()
         widest = max(sum(k.width for k in row) for row in rows)
         for row in rows:
             line = BoxLayout(orientation="horizontal", spacing=4)

@@ -40,3 +40,6 @@ def test_send_without_rating_asks_for_one_and_cancel_records_nothing(tmp_path: P
                 {"kind": "feedback", "ts": state["recorded"][0]["ts"], "rating": 3,
                  "language": "vi"}
             ]  # fmt: skip
+        log = window.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "queued (rating 3)" in log  # logging is on, down to DEBUG
+    assert "Slow" not in log  # what was typed is not
