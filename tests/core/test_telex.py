@@ -35,6 +35,13 @@ WORDS = [
     ("w", "ư"),
     ("nhw", "như"),
     ("hoas", "hóa"),
+    ("ddoongf", "đồng"),
+    ("cuwar khaaur", "cửa khẩu"),
+    ("hooj chieeus", "hộ chiếu"),
+    ("nuwowcs Laof", "nước Lào"),
+    ("gioongs", "giống"),
+    ("quaanf", "quần"),
+    ("Hueess", "Huês"),  # ee, s, and s again undoes the tone
     ("hoasz", "hoa"),
     ("asj", "ạ"),
     # a repeated key undoes and types the letter
