@@ -18,7 +18,7 @@ is logged: the log says only that a feedback was queued, with its rating.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,14 +32,12 @@ from kivy.uix.scrollview import ScrollView
 from signage_player.richtext import RichText
 
 from .feedback_model import MAX_COMMENT, FeedbackDraft, Typist, layout_for, words
-from .keyboard import KEY_MIN_MM, OnScreenKeyboard, Tap
+from .keyboard import KEY_MIN_MM, NORMAL, OnScreenKeyboard, Tap
 
 log = logging.getLogger(__name__)
 
-BG = (0.05, 0.16, 0.29, 1)
-SURFACE = (0.11, 0.28, 0.46, 1)
-DIM = (0.84, 0.89, 0.95, 1)
 WARN = (1.0, 0.72, 0.45, 1)
+SEND = (0.16, 0.55, 0.31, 1)
 THANKS_S = 4.0
 
 
@@ -61,6 +59,7 @@ class FeedbackForm(BoxLayout):
         *,
         now: Callable[[], datetime],
         selected_page: str | None = None,
+        palette: Mapping[str, Any] | None = None,
         on_done: Callable[[], None] = lambda: None,
         **kwargs: Any,
     ) -> None:
@@ -71,13 +70,14 @@ class FeedbackForm(BoxLayout):
         self.pages = list(pages)
         self.now = now
         self.on_done = on_done
+        self.palette = {**NORMAL, **(palette or {})}
         self.draft = FeedbackDraft(language)
         if selected_page is not None and any(p == selected_page for p, _ in self.pages):
             self.draft.page_id = selected_page
         self.words = words(language)
         self.typist = Typist(layout=layout_for(language), limit=MAX_COMMENT)
         with self.canvas.before:
-            Color(*BG)
+            Color(*self.palette["bg"])
             self._bg = Rectangle()
         self.bind(pos=self._paint_bg, size=self._paint_bg, size_hint=self._paint_bg)
         self._thanks_event: Any = None
@@ -109,7 +109,7 @@ class FeedbackForm(BoxLayout):
                 fit=True,
                 wrap=False,
                 size_hint_y=0.045,
-                color=DIM,
+                color=self.palette["dim"],
                 valign="middle",
             )
         )
@@ -117,6 +117,7 @@ class FeedbackForm(BoxLayout):
         self.rating_buttons: list[Tap] = []
         for n in range(1, 6):
             tap = Tap(text=f"{'★' * n}\n{n} · {w[f'r{n}']}", action=f"rate:{n}", font_size=26)
+            tap.style(self.palette)
             tap.bind(on_release=self._rate)
             stars.add_widget(tap)
             self.rating_buttons.append(tap)
@@ -129,7 +130,7 @@ class FeedbackForm(BoxLayout):
                 fit=True,
                 wrap=False,
                 size_hint_y=0.04,
-                color=DIM,
+                color=self.palette["dim"],
                 valign="middle",
             )
         )
@@ -139,6 +140,7 @@ class FeedbackForm(BoxLayout):
         self.page_buttons: list[Tap] = []
         for page_id, title in [("", w["general"]), *self.pages]:
             tap = Tap(text=title, action=f"page:{page_id}", font_size=22, size_hint_x=None)
+            tap.style(self.palette)
             tap.width = max(mm(28), min(mm(70), 18 + 14 * len(title)))
             tap.selected = page_id == (self.draft.page_id or "")
             tap.bind(on_release=self._choose_page)
@@ -150,7 +152,12 @@ class FeedbackForm(BoxLayout):
         head = BoxLayout(orientation="horizontal", size_hint_y=0.04)
         head.add_widget(
             RichText(
-                text=w["comment"], font_size=22, fit=True, wrap=False, color=DIM, valign="middle"
+                text=w["comment"],
+                font_size=22,
+                fit=True,
+                wrap=False,
+                color=self.palette["dim"],
+                valign="middle",
             )
         )
         self.counter = RichText(
@@ -160,14 +167,14 @@ class FeedbackForm(BoxLayout):
             wrap=False,
             halign="right",
             valign="middle",
-            color=DIM,
+            color=self.palette["dim"],
             size_hint_x=0.3,
         )
         head.add_widget(self.counter)
         self.add_widget(head)
         box = BoxLayout(size_hint_y=0.1, padding=(mm(2), mm(1)))
         with box.canvas.before:
-            Color(*SURFACE)
+            Color(*self.palette["surface"])
             self._box_rect = Rectangle()
         box.bind(pos=self._paint_box, size=self._paint_box)
         self.comment_view = RichText(text="", font_size=26, fit=True, valign="top")
@@ -179,21 +186,21 @@ class FeedbackForm(BoxLayout):
             fit=True,
             wrap=False,
             size_hint_y=0.035,
-            color=DIM,
+            color=self.palette["dim"],
             valign="middle",
         )
         self.add_widget(self.note)
 
-        self.keyboard = OnScreenKeyboard(self.typist, size_hint_y=0.38)
+        self.keyboard = OnScreenKeyboard(self.typist, self.palette, size_hint_y=0.38)
         self.keyboard.bind(text=self._typed, refused=self._typed)
         self.add_widget(self.keyboard)
 
         actions = BoxLayout(orientation="horizontal", spacing=mm(3), size_hint_y=0.08)
         self.cancel_button = Tap(text=w["cancel"], action="cancel", font_size=28)
+        self.cancel_button.style(self.palette)
         self.cancel_button.bind(on_release=lambda *_: self.finish())
-        self.send_button = Tap(
-            text=w["send"], action="send", font_size=30, bold=True, face=(0.16, 0.55, 0.31, 1)
-        )
+        self.send_button = Tap(text=w["send"], action="send", font_size=30, bold=True, face=SEND)
+        self.send_button.edge = self.palette["border"]
         self.send_button.bind(on_release=lambda *_: self.send())
         actions.add_widget(self.cancel_button)
         actions.add_widget(self.send_button)
@@ -213,7 +220,7 @@ class FeedbackForm(BoxLayout):
         if self.warned:
             self.warned = False
             self.note.text = self.words["privacy"]
-            self.note.color = DIM
+            self.note.color = self.palette["dim"]
 
     def _choose_page(self, tap: Tap) -> None:
         self.draft.page_id = tap.action.split(":", 1)[1] or None
@@ -225,7 +232,7 @@ class FeedbackForm(BoxLayout):
         self.draft.comment = text
         self.comment_view.text = text + "|"
         self.counter.text = f"{len(text)}/{MAX_COMMENT}"
-        self.counter.color = WARN if self.keyboard.refused else DIM
+        self.counter.color = WARN if self.keyboard.refused else self.palette["dim"]
         if self.keyboard.refused:
             self.note.text = self.words["full"]
 
@@ -286,7 +293,7 @@ class FeedbackForm(BoxLayout):
                 halign="center",
                 valign="top",
                 size_hint_y=0.4,
-                color=DIM,
+                color=self.palette["dim"],
             )
         )
         self._thanks_event = Clock.schedule_once(lambda _dt: self.finish(), THANKS_S)

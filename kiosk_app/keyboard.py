@@ -12,6 +12,7 @@ DPI) in either direction. Nothing typed is logged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kivy.graphics import Color, Line, RoundedRectangle
@@ -31,6 +32,16 @@ from signage_player.richtext import RichText
 from .feedback_model import Key, Typist
 
 KEY_MIN_MM = 9.0
+# The kiosk's normal colours (its palette names); the app passes its high-contrast one.
+NORMAL: dict[str, tuple[float, float, float, float]] = {
+    "bg": (0.05, 0.16, 0.29, 1),
+    "surface": (0.11, 0.28, 0.46, 1),
+    "text": (1, 1, 1, 1),
+    "dim": (0.84, 0.89, 0.95, 1),
+    "accent": (0.95, 0.79, 0.30, 1),
+    "accent_text": (0.05, 0.16, 0.29, 1),
+    "border": (0, 0, 0, 0),
+}
 
 
 class Tap(ButtonBehavior, BoxLayout):
@@ -70,6 +81,12 @@ class Tap(ButtonBehavior, BoxLayout):
         self.bind(text=self._label, font_size=self._label, bold=self._label)
         self._paint()
 
+    def style(self, palette: Mapping[str, Any]) -> None:
+        """Colours from a palette with the kiosk's names (surface, text, accent, ...)."""
+        self.face, self.ink = palette["surface"], palette["text"]
+        self.face_selected, self.ink_selected = palette["accent"], palette["accent_text"]
+        self.edge = palette["border"]
+
     def _label(self, *_: Any) -> None:
         self.label.text = self.text
         self.label.font_size = self.font_size
@@ -103,8 +120,14 @@ class OnScreenKeyboard(BoxLayout):
     refused = BooleanProperty(False)  # the last key was refused (500 characters reached)
     key_min = NumericProperty(0)
 
-    def __init__(self, typist: Typist | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        typist: Typist | None = None,
+        palette: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("orientation", "vertical")
+        self.palette = {**NORMAL, **(palette or {})}
         kwargs.setdefault("spacing", 4)
         super().__init__(**kwargs)
         self.key_min = mm(KEY_MIN_MM)
@@ -145,6 +168,7 @@ class OnScreenKeyboard(BoxLayout):
                     text=key.label, action=key.action, size_hint_x=key.width / widest
                 )
                 button.key = key
+                button.style(self.palette)
                 button.selected = key.action == "shift" and self.typist.shift
                 button.bind(on_release=self._pressed)
                 line.add_widget(button)
@@ -179,4 +203,4 @@ def _had_shift(keyboard: OnScreenKeyboard) -> bool:
     return any(k.action == "shift" and k.selected for k in keyboard.keys)
 
 
-__all__ = ["KEY_MIN_MM", "KeyButton", "OnScreenKeyboard", "Tap"]
+__all__ = ["KEY_MIN_MM", "NORMAL", "KeyButton", "OnScreenKeyboard", "Tap"]
