@@ -11,6 +11,9 @@ Scenario keys:
                 opens when the previous calls ``on_done``
     pages       [[page id, title], ...] to choose from
     window      [width, height] (1280×720 by default)
+    app         true: the whole kiosk app (``kiosk_app.app.KioskApp``) with its feedback
+                button; the test opens the form by tapping it ("languages" is unused)
+    idle_s      the kiosk's idle timeout in app mode (default 3600)
     state       where to write, every 0.2 s, what is on screen: {"form": n, "language",
                 "state", "text", "touches", "pending", "records", "keys": [{"label",
                 "action", "x", "y", "w", "h"}], "buttons": [...], "texts": [{"text",
@@ -50,6 +53,7 @@ Config.set("input", "mouse", "mouse,disable_multitouch")
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
+from kivy.uix.behaviors import ButtonBehavior  # noqa: E402
 from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 
 from kiosk_app.feedback import FeedbackForm  # noqa: E402
@@ -83,43 +87,26 @@ def where(widget: Any) -> dict[str, Any]:
     }
 
 
-class DriverApp(App):
-    def __init__(self, scenario: dict[str, Any], runtime: Any) -> None:
-        super().__init__()
+class Reporter:
+    """Writes what is on screen to the state file, runs the test's commands."""
+
+    def __init__(self, scenario: dict[str, Any], runtime: Any, stop: Any) -> None:
         self.scenario = scenario
         self.runtime = runtime
-        self.languages = list(scenario.get("languages", ["vi"]))
+        self.stop = stop
         self.form_count = 0
         self.touches = 0
         self.commands_done = 0
         self.reports = 0
         self.form: FeedbackForm | None = None
+        self.extra: dict[str, Any] = {}
+        self.whole: Any = None  # app mode: the kiosk's root, for its buttons
 
-    def build(self) -> FloatLayout:
-        self.root_layout = FloatLayout()
-        Window.bind(on_touch_up=self._touched)
-        self._next_form()
-        Clock.schedule_interval(self._report, 0.2)
-        return self.root_layout
-
-    def _touched(self, *_: Any) -> None:
+    def touched(self, *_: Any) -> None:
         self.touches += 1
 
-    def _next_form(self) -> None:
-        self.root_layout.clear_widgets()
-        if not self.languages:
-            self.form = None
-            return
-        language = self.languages.pop(0)
-        self.form_count += 1
-        pages = [tuple(p) for p in self.scenario.get("pages", [])]
-        self.form = FeedbackForm(
-            self.runtime, language, pages, now=utc_now, on_done=self._next_form
-        )
-        self.root_layout.add_widget(self.form)
-
-    def _report(self, _dt: float) -> None:
-        self._run_commands()
+    def report(self, _dt: float) -> None:
+        self.run_commands()
         form = self.form
         keys, buttons, texts = [], [], []
         if form is not None:
@@ -139,6 +126,17 @@ class DriverApp(App):
                     buttons.append(
                         {"label": w.text, "action": w.action, "selected": w.selected, **where(w)}
                     )
+        if self.whole is not None and form is None:
+            for w in self.whole.walk():
+                if isinstance(w, ButtonBehavior) and getattr(w, "action", "") and w.opacity > 0:
+                    buttons.append(
+                        {
+                            "label": getattr(w, "text", ""),
+                            "action": w.action,
+                            "selected": bool(getattr(w, "selected", False)),
+                            **where(w),
+                        }
+                    )
         records = getattr(self.runtime, "records", None)
         self.reports += 1
         state = {
@@ -156,13 +154,14 @@ class DriverApp(App):
             "keys": keys,
             "buttons": buttons,
             "texts": texts,
+            **self.extra,
         }
         path = Path(self.scenario["state"])
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
 
-    def _run_commands(self) -> None:
+    def run_commands(self) -> None:
         path = Path(self.scenario["commands"])
         if not path.exists():
             return
@@ -174,6 +173,71 @@ class DriverApp(App):
                 save_screenshot(command["shot"])
             if command.get("quit"):
                 self.stop()
+
+
+class DriverApp(App):
+    """The form alone, one language after the other."""
+
+    def __init__(self, scenario: dict[str, Any], runtime: Any) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.runtime = runtime
+        self.languages = list(scenario.get("languages", ["vi"]))
+        self.reporter = Reporter(scenario, runtime, self.stop)
+
+    def build(self) -> FloatLayout:
+        self.root_layout = FloatLayout()
+        Window.bind(on_touch_up=self.reporter.touched)
+        self._next_form()
+        Clock.schedule_interval(self.reporter.report, 0.2)
+        return self.root_layout
+
+    def _next_form(self) -> None:
+        self.root_layout.clear_widgets()
+        if not self.languages:
+            self.reporter.form = None
+            return
+        language = self.languages.pop(0)
+        self.reporter.form_count += 1
+        pages = [tuple(p) for p in self.scenario.get("pages", [])]
+        form = FeedbackForm(self.runtime, language, pages, now=utc_now, on_done=self._next_form)
+        self.reporter.form = form
+        self.root_layout.add_widget(form)
+
+
+def kiosk_app_driver(scenario: dict[str, Any], runtime: Any) -> Any:
+    """The whole kiosk with its feedback button, reporting like ``DriverApp``."""
+    from kiosk_app.app import KioskApp
+    from kiosk_app.config import KioskSettings
+
+    class DriverKiosk(KioskApp):  # type: ignore[misc]
+        def __init__(self) -> None:
+            idle = float(scenario.get("idle_s", 3600))
+            super().__init__(runtime, KioskSettings(idle_timeout_s=idle), now=utc_now)
+            self.reporter = Reporter(scenario, runtime, self.stop)
+            self.seen_form: Any = None
+
+        def on_start(self) -> None:
+            super().on_start()
+            Window.bind(on_touch_up=self.reporter.touched)
+            Clock.schedule_interval(self._report, 0.2)
+
+        def _report(self, dt: float) -> None:
+            rep = self.reporter
+            form = self.feedback.form
+            if form is not None and form is not self.seen_form:
+                self.seen_form = form
+                rep.form_count += 1
+            rep.form = form
+            rep.whole = self.root_widget
+            view = self.screen.view if self.screen is not None else None
+            rep.extra = {
+                "screen": type(view).__name__ if view is not None else None,
+                "kiosk_language": self.browser.language,
+            }
+            rep.report(dt)
+
+    return DriverKiosk()
 
 
 def main() -> int:
@@ -189,7 +253,10 @@ def main() -> int:
     else:
         runtime = ListRuntime()
     try:
-        DriverApp(_scenario, runtime).run()
+        if _scenario.get("app"):
+            kiosk_app_driver(_scenario, runtime).run()
+        else:
+            DriverApp(_scenario, runtime).run()
     finally:
         if hasattr(runtime, "stop"):
             runtime.stop()

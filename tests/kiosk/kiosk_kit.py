@@ -100,14 +100,18 @@ def kiosk_window(display: Display, tmp: Path, **scenario: Any) -> Iterator[Windo
         )
     window = Window(display, proc, state, commands, log)
     try:
+
+        def targets(s: dict[str, Any]) -> list[dict[str, Any]]:
+            return list(s.get("keys", [])) + list(s.get("buttons", []))
+
         first = window.wait(
-            lambda s: bool(s.get("keys")) and all(k["w"] > 20 for k in s["keys"]),
+            lambda s: bool(targets(s)) and all(k["w"] > 20 for k in targets(s)),
             "the kiosk window, laid out",
             timeout=90,
         )
-        # settled: two reports a few frames apart see the same keys in the same places
+        # settled: two reports a few frames apart see the same targets in the same places
         settled = window.wait(lambda s: s["seq"] >= first["seq"] + 3, "three more reports")
-        window.wait(lambda s: s["keys"] == settled["keys"], "the keys to stay put")
+        window.wait(lambda s: targets(s) == targets(settled), "the targets to stay put")
         yield window
     finally:
         if proc.poll() is None:
