@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.graphics import Color, Rectangle
+from kivy.graphics import Color, Line, Rectangle
 from kivy.metrics import mm
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -141,7 +141,7 @@ class FeedbackForm(BoxLayout):
         for page_id, title in [("", w["general"]), *self.pages]:
             tap = Tap(text=title, action=f"page:{page_id}", font_size=22, size_hint_x=None)
             tap.style(self.palette)
-            tap.width = max(mm(28), min(mm(70), 18 + 14 * len(title)))
+            tap.width = max(mm(28), min(mm(80), 28 + 15 * len(title)))
             tap.selected = page_id == (self.draft.page_id or "")
             tap.bind(on_release=self._choose_page)
             chips.add_widget(tap)
@@ -176,6 +176,8 @@ class FeedbackForm(BoxLayout):
         with box.canvas.before:
             Color(*self.palette["surface"])
             self._box_rect = Rectangle()
+            Color(*self.palette["border"])  # seen in high contrast, where the box is black
+            self._box_line = Line(width=1.5)
         box.bind(pos=self._paint_box, size=self._paint_box)
         self.comment_view = RichText(text="", font_size=26, fit=True, valign="top")
         box.add_widget(self.comment_view)
@@ -209,6 +211,7 @@ class FeedbackForm(BoxLayout):
 
     def _paint_box(self, box: Any, *_: Any) -> None:
         self._box_rect.pos, self._box_rect.size = box.pos, box.size
+        self._box_line.rectangle = (box.x, box.y, box.width, box.height)
 
     # -- what the traveller does ------------------------------------------------------
 
