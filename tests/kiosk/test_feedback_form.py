@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.feedback_model import WORDS
-from tests.kiosk.kiosk_kit import kiosk_window, latin_actions, text_problems
+from tests.kiosk.feedback_kit import kiosk_window, latin_actions, text_problems
 from tests.support.xvfb import xvfb
 
 

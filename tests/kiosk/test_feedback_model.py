@@ -16,7 +16,7 @@ from kiosk_app.feedback_model import (
     words,
 )
 from signage_core import lao_keys
-from tests.kiosk.kiosk_kit import lao_actions, latin_actions
+from tests.kiosk.feedback_kit import lao_actions, latin_actions
 
 
 def type_all(typist: Typist, actions: list[str]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.kiosk.kiosk_kit import kiosk_window, lao_actions, latin_actions, text_problems
+from tests.kiosk.feedback_kit import kiosk_window, lao_actions, latin_actions, text_problems
 from tests.support.stack import Stack, admin_headers, artifacts_dir, read_db
 from tests.support.xvfb import xvfb
 
