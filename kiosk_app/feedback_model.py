@@ -148,11 +148,11 @@ class Typist:
         """The keys to draw, top row first; the last row: shift, layout, space, backspace."""
         rows: list[list[Key]] = []
         if self.layout == "lo":
-            for row in lao_keys.keys(self.shift):
-                rows.append([_char_key(ch) for ch in row])
+            for lao_row in lao_keys.keys(self.shift):
+                rows.append([_char_key(ch) for ch in lao_row])
         else:
-            for row in VI_ROWS:
-                chars = row.upper() if self.shift else row
+            for latin_row in VI_ROWS:
+                chars = latin_row.upper() if self.shift else latin_row
                 rows.append([_char_key(ch) for ch in chars])
             if self.layout == "vi":
                 marks = VI_MARKS.upper() if self.shift else VI_MARKS
