@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy signage_core device_runtime content_server signage_player
+	$(BIN)/mypy signage_core device_runtime content_server signage_player kiosk_app
 
 test: venv lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -59,9 +59,8 @@ load: venv
 	LOAD_DEVICES=$(LOAD_DEVICES) LOAD_SECONDS=$(LOAD_SECONDS) $(BIN)/python -m bench.load
 
 # One-file device binaries into dist/ (packaging/<app>.spec each); PyInstaller comes from
-# the optional `package` group, installed here only. The kiosk app adds its name below
-# and packaging/kiosk-app.spec: build_device_app("kiosk-app", "kiosk_app", globals()).
-PACKAGE_APPS := signage-player
+# the optional `package` group, installed here only.
+PACKAGE_APPS := signage-player kiosk-app
 PACKAGE_STAMP := $(VENV)/.installed-package
 
 $(PACKAGE_STAMP): $(STAMP)
@@ -83,7 +82,7 @@ package: venv $(PACKAGE_STAMP)
 # (screenshots in tests/artifacts/package-*.png). Minutes: not part of `make test`.
 package-test: package
 	SIGNAGE_PACKAGE_DIST=$(CURDIR)/dist $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/packaging/test_package_binary.py
+		tests/packaging/test_package_binary.py tests/packaging/test_package_kiosk.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

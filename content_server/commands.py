@@ -1,4 +1,4 @@
-"""Commands to devices over MQTT: ``sync``, ``screenshot``, ``restart``.
+"""Commands to devices over MQTT: ``sync``, ``screenshot``, ``restart``, ``overlay``.
 
 A command only wakes a device; it never carries content (what a device shows
 comes from a signed manifest or a signed alert). Each one is signed with the

@@ -104,6 +104,7 @@ def draft_from(
         items=items,
         updated_at=format_time(state.clock()),
         groups=_checked_groups(body.site_id, body.groups, state),
+        bilingual=body.bilingual,
     )
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from signage_core import languages, topics
-from signage_core.errors import LanguageError, ScheduleError
+from signage_core.errors import LanguageError, ManifestError, ScheduleError
+from signage_core.layout import BILINGUAL_MODES, ORIENTATIONS, parse_notice, parse_title
+from signage_core.manifest import link_problem
 from signage_core.schedule import Schedule
 
 from .assets import IMAGE_TYPES, SNIFF_BYTES, VIDEO_TYPES, describe_types, sniff_file
@@ -28,9 +31,15 @@ from .models import Site
 from .yamlsource import Problems, Y
 
 SITE_KEYS = ("id", "parent", "name", "languages", "required_languages")
-PLAYLIST_KEYS = ("id", "site", "name", "priority", "fallback", "schedule", "items", "groups")
-CATEGORY_KEYS = ("id", "site", "position", "text", "file", "pages", "sources")
-PAGE_KEYS = ("id", "position", "text", "file", "sources")
+PLAYLIST_KEYS = (
+    *("id", "site", "name", "priority", "fallback", "schedule", "items", "groups"),
+    "bilingual",
+)
+CATEGORY_KEYS = ("id", "site", "position", "text", "file", "link", "pages", "sources")
+PAGE_KEYS = ("id", "position", "text", "file", "link", "sources")
+LAYOUT_KEYS = ("site", "orientation", "header", "ticker", "title", "notices")
+TICKER_KEYS = ("site", "notices")
+NOTICE_KEYS = ("id", "text", "until", "sources")
 ITEM_KEYS = {
     "text": ("id", "kind", "duration_s", "text", "sources"),
     "image": ("id", "kind", "duration_s", "file", "caption", "sources"),
@@ -58,6 +67,7 @@ class PlaylistDraft:
     items: list[dict[str, Any]]  # image/video variants hold a MediaRef under "asset"
     groups: list[str] = field(default_factory=list)
     groups_node: Y | None = field(default=None, compare=False, repr=False)
+    bilingual: str = "sequential"
 
 
 @dataclass(frozen=True)
@@ -349,6 +359,13 @@ class FileRules:
                 self.err(d["fallback"], "fallback must be true or false")
                 ok = False
         schedule_ok, schedule = self.schedule(d["schedule"]) if "schedule" in d else (True, None)
+        bilingual = "sequential"
+        if "bilingual" in d:
+            if d["bilingual"].value in BILINGUAL_MODES:
+                bilingual = d["bilingual"].value
+            else:
+                self.err(d["bilingual"], f"bilingual must be {' or '.join(BILINGUAL_MODES)}")
+                ok = False
         items_y = d["items"]
         if not isinstance(items_y.value, list) or not items_y.value:
             self.err(items_y, "items must be a non-empty list")
@@ -365,7 +382,7 @@ class FileRules:
             return None
         draft = PlaylistDraft(
             pid, site_id, name, priority, fallback, schedule, [c[0] for c in good], groups,
-            d.get("groups"),
+            d.get("groups"), bilingual,
         )  # fmt: skip
         localised = [(item, node) for item, node in good if node is not None]
         return draft, d["site"], localised
@@ -414,11 +431,22 @@ class FileRules:
                 page_id = None
         texts = self.titled_texts(d["text"], title_required=True)
         ref = self.media(d["file"], "image") if "file" in d else None
+        link = None
+        if "link" in d:
+            problem = link_problem(d["link"].value)
+            if problem is None:
+                link = d["link"].value
+            else:
+                self.err(d["link"], problem)
+                page_id = None
         if page_id is None or texts is None or site is None or ("file" in d and ref is None):
             return None
         variants = {
-            code: {**v, "image": ref} if ref is not None else v for code, v in texts.items()
+            code: {**v, "image": ref} if ref is not None else dict(v) for code, v in texts.items()
         }
+        if link is not None:
+            for v in variants.values():
+                v["link"] = link
         page = {"id": page_id, "site_id": site[0], "parent_id": parent_id, "kind": kind,
                 "position": position, "variants": variants}  # fmt: skip
         return CheckedPage(page, y, d["text"], site[1])
@@ -458,3 +486,96 @@ class FileRules:
             out.append(category)
             out.extend(c for c in children if c is not None)
         return out if ok else None
+
+
+@dataclass
+class CheckedLayout:
+    """A ``layout:`` or ``ticker:`` file: the site's layout (None for ``ticker:``) and its
+    notices, each ``{id, site_id, position, texts, until}`` with its node."""
+
+    site_id: str
+    site: Y
+    layout: dict[str, Any] | None
+    notices: list[tuple[dict[str, Any], Y]]
+
+
+def layout_rules(f: FileRules, y: Y, what: str) -> CheckedLayout | None:
+    """``layout:`` (what === "layout") or ``ticker:`` (notices only)."""
+    keys = LAYOUT_KEYS if what == "layout" else TICKER_KEYS
+    if not f.mapping(y, f"a {what}", keys, ("site",)):
+        return None
+    d = y.value
+    site_id = f.ident(d["site"], "the site")
+    ok = site_id is not None
+    layout: dict[str, Any] | None = None
+    if what == "layout":
+        layout = {"orientation": "landscape", "header": True, "ticker": True, "title": {}}
+        if "orientation" in d:
+            if d["orientation"].value in ORIENTATIONS:
+                layout["orientation"] = d["orientation"].value
+            else:
+                f.err(d["orientation"], f"orientation must be {' or '.join(ORIENTATIONS)}")
+                ok = False
+        for key in ("header", "ticker"):
+            if key in d:
+                if isinstance(d[key].value, bool):
+                    layout[key] = d[key].value
+                else:
+                    f.err(d[key], f"{key} must be true or false")
+                    ok = False
+        if "title" in d:
+            title = f.texts(d["title"], "the header title")
+            ok = ok and title is not None and _one_line(f, d["title"], "title", title or {})
+            layout["title"] = title or {}
+    notices: list[tuple[dict[str, Any], Y]] = []
+    if "notices" in d:
+        node = d["notices"]
+        if not isinstance(node.value, list):
+            f.err(node, "notices must be a list of {id, text, until?}")
+            return None
+        for position, entry in enumerate(node.value):
+            notice = _notice_rules(f, entry, position)
+            if notice is None:
+                ok = False
+            else:
+                notices.append((notice, entry))
+    if not ok or site_id is None:
+        return None
+    for notice, _ in notices:
+        notice["site_id"] = site_id
+    return CheckedLayout(site_id, d["site"], layout, notices)
+
+
+def _one_line(f: FileRules, y: Y, what: str, texts: dict[str, str]) -> bool:
+    try:
+        parse_title(texts)
+    except ManifestError as e:
+        f.err(y, str(e))
+        return False
+    return True
+
+
+def _notice_rules(f: FileRules, y: Y, position: int) -> dict[str, Any] | None:
+    if not f.mapping(y, "a notice", NOTICE_KEYS, ("id", "text")):
+        return None
+    d = y.value
+    nid = f.ident(d["id"], "the notice id")
+    if not f.sources(d):
+        return None
+    texts = f.texts(d["text"], "the notice text")
+    until = d["until"].value if "until" in d else None
+    if isinstance(until, datetime):  # YAML reads an unquoted time itself
+        until = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if until.tzinfo else until
+    if nid is None or texts is None:
+        return None
+    try:
+        checked = parse_notice({"id": nid, "texts": texts, "until": until}, f"notice {nid}")
+    except ManifestError as e:
+        f.err(d.get("until", d["text"]) if "until" in str(e) else d["text"], str(e))
+        return None
+    return {
+        "id": nid,
+        "position": position,
+        "texts": checked.texts,
+        "until": until,
+    }

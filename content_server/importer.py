@@ -1,18 +1,19 @@
-"""``content-server import DIR``: sites, playlists, kiosk pages from YAML (docs/playlist-format.md).
+"""``content-server import DIR``: sites, playlists, kiosk pages, screen layouts and ticker
+notices from YAML (docs/playlist-format.md).
 
 Two steps. ``check_folder`` reads every ``*.yaml`` under the folder and checks
 every rule, writing nothing; if anything is wrong it raises
 ``ImportFailedError`` with every problem as ``path:line: reason``. ``apply``
 stores the media files (content-addressed, so an interrupted import leaves
 only unreferenced files) and then, in one transaction, upserts sites, assets,
-playlists and kiosk pages, touching only rows whose content changed: importing the same
-folder twice changes nothing. Publishing afterwards is the caller's.
+playlists, kiosk pages, layouts and notices, touching only rows whose content
+changed: importing the same folder twice changes nothing. Publishing afterwards is the caller's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,10 +23,26 @@ from signage_core.timefmt import format_time
 
 from .assets import AssetStore
 from .errors import ContentServerError, ImportFailedError, InvalidInputError
-from .import_rules import CheckedPage, FileRules, MediaRef, PlaylistDraft
+from .import_rules import (
+    CheckedLayout,
+    CheckedPage,
+    FileRules,
+    MediaRef,
+    PlaylistDraft,
+    layout_rules,
+)
 from .media import DecodeLimits
-from .models import Asset, Playlist, Site, descendants, effective_required, site_chain
-from .store import GroupStore, Store
+from .models import (
+    Asset,
+    Playlist,
+    Site,
+    SiteLayout,
+    TickerNotice,
+    descendants,
+    effective_required,
+    site_chain,
+)
+from .store import GroupStore, LayoutStore, Store
 from .yamlsource import Problems, Y, load
 
 Localised = list[tuple[dict[str, Any], Y]]  # items, each with its texts' node
@@ -37,6 +54,8 @@ class ImportPlan:
     playlists: list[PlaylistDraft] = field(default_factory=list)
     pages: list[dict[str, Any]] = field(default_factory=list)  # store form, images as MediaRef
     media: dict[Path, MediaRef] = field(default_factory=dict)
+    layouts: list[dict[str, Any]] = field(default_factory=list)  # {site_id, orientation, ...}
+    notices: list[dict[str, Any]] = field(default_factory=list)  # {id, site_id, position, ...}
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,12 @@ class ImportSummary:
     pages_new: int = 0
     pages_changed: int = 0
     pages_unchanged: int = 0
+    layouts_new: int = 0
+    layouts_changed: int = 0
+    layouts_unchanged: int = 0
+    notices_new: int = 0
+    notices_changed: int = 0
+    notices_unchanged: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -61,6 +86,10 @@ class ImportSummary:
             f"{self.playlists_unchanged} unchanged",
             f"kiosk pages: {self.pages_new} new, {self.pages_changed} changed, "
             f"{self.pages_unchanged} unchanged",
+            f"screen layouts: {self.layouts_new} new, {self.layouts_changed} changed, "
+            f"{self.layouts_unchanged} unchanged",
+            f"ticker notices: {self.notices_new} new, {self.notices_changed} changed, "
+            f"{self.notices_unchanged} unchanged",
             f"media files: {self.assets} ({self.assets_new} new)",
         ]
 
@@ -90,6 +119,9 @@ def check_folder(
     site_defs: dict[str, tuple[Site, Y, FileRules]] = {}
     playlist_defs: dict[str, tuple[PlaylistDraft, Y, FileRules, Localised]] = {}
     page_defs: dict[str, tuple[CheckedPage, FileRules]] = {}
+    layout_defs: dict[str, tuple[CheckedLayout, FileRules]] = {}
+    layout_sites: list[tuple[CheckedLayout, FileRules]] = []
+    notice_defs: dict[str, tuple[dict[str, Any], Y, FileRules]] = {}
     for path in files:
         shown = str(folder / path.relative_to(root))
         doc = load(path, shown, problems)
@@ -97,7 +129,8 @@ def check_folder(
             continue
         f = FileRules(shown, path.parent, root, problems, max_bytes, limits or DecodeLimits())
         if not isinstance(doc.value, dict) or len(doc.value) != 1:
-            f.err(doc, "a file holds exactly one of 'sites:', 'playlist:' or 'page:'")
+            f.err(doc, "a file holds exactly one of 'sites:', 'playlist:', 'page:', "
+                  "'layout:' or 'ticker:'")  # fmt: skip
             continue
         ((top, body),) = doc.value.items()
         if top == "sites":
@@ -135,8 +168,29 @@ def check_folder(
                     f.err(checked_page.node, f"page '{pid}' is defined twice (also {where})")
                     continue
                 page_defs[pid] = (checked_page, f)
+        elif top in ("layout", "ticker"):
+            checked_layout = layout_rules(f, body, top)
+            if checked_layout is None:
+                continue
+            if checked_layout.layout is not None:
+                sid = checked_layout.site_id
+                if sid in layout_defs:
+                    first_layout, first_f = layout_defs[sid]
+                    where = f"{first_f.shown}:{first_layout.site.line}"
+                    f.err(body, f"site '{sid}' has two layouts (also {where})")
+                    continue
+                layout_defs[sid] = (checked_layout, f)
+            for notice, node in checked_layout.notices:
+                if notice["id"] in notice_defs:
+                    _, first_node, first_f = notice_defs[notice["id"]]
+                    where = f"{first_f.shown}:{first_node.line}"
+                    f.err(node, f"notice '{notice['id']}' is defined twice (also {where})")
+                    continue
+                notice_defs[notice["id"]] = (notice, node, f)
+            layout_sites.append((checked_layout, f))
         else:
-            f.err(doc, f"unknown top-level key '{top}'; expected 'sites', 'playlist' or 'page'")
+            f.err(doc, f"unknown top-level key '{top}'; expected 'sites', 'playlist', 'page', "
+                  "'layout' or 'ticker'")  # fmt: skip
 
     sites = {**store.sites(), **{s.id: s for s, _, _ in site_defs.values()}}
     for site, node, f in site_defs.values():
@@ -165,6 +219,10 @@ def check_folder(
                 )
         _check_groups(draft, f, site_node, store, sites)
     _check_pages(page_defs, store, sites)
+    for checked_layout, f in layout_sites:
+        if checked_layout.site_id not in sites:
+            f.err(checked_layout.site, f"site '{checked_layout.site_id}' does not exist (not in "
+                  "the database nor in a sites file of this import)")  # fmt: skip
     if problems:
         raise ImportFailedError(problems.lines)
 
@@ -178,6 +236,8 @@ def check_folder(
                 if isinstance(variant.get("asset"), MediaRef):
                     plan.media[variant["asset"].path] = variant["asset"]
     plan.pages = [page_defs[p][0].page for p in sorted(page_defs)]
+    plan.layouts = [{"site_id": s, **(layout_defs[s][0].layout or {})} for s in sorted(layout_defs)]
+    plan.notices = [notice_defs[n][0] for n in sorted(notice_defs)]
     for page in plan.pages:
         for variant in page["variants"].values():
             if isinstance(variant.get("image"), MediaRef):
@@ -298,6 +358,7 @@ def apply(
                 _resolve_items(draft.items, shas),
                 ts,
                 draft.groups,
+                draft.bilingual,
             )
             old_p = old_playlists.get(draft.id)
             if old_p is not None and old_p.content() == playlist.content():
@@ -314,11 +375,46 @@ def apply(
                 continue
             counts["gn" if old_pg is None else "gc"] += 1
             store.put_page(page, ts)
+        layout_counts = _apply_layouts(plan, LayoutStore(store), ts)
         summary = ImportSummary(
             counts["sn"], counts["sc"], counts["su"],
             counts["pn"], counts["pc"], counts["pu"],
             len({a.sha256 for a in stored.values()}), counts["an"],
             counts["gn"], counts["gc"], counts["gu"],
+            *layout_counts,
         )  # fmt: skip
         store.audit(ts, user, "import", "playlists", address, {"summary": summary.lines()})
     return summary
+
+
+def _apply_layouts(plan: ImportPlan, layouts: LayoutStore, ts: str) -> tuple[int, ...]:
+    """Upsert the plan's layouts and notices (inside the import's transaction); counts of
+    layouts new, changed, unchanged, then notices new, changed, unchanged."""
+    counts = [0] * 6
+    old_layouts = layouts.layouts()
+    for entry in plan.layouts:
+        layout = SiteLayout(
+            entry["site_id"], entry["orientation"], entry["header"], entry["ticker"],
+            entry["title"], ts,
+        )  # fmt: skip
+        old = old_layouts.get(layout.site_id)
+        same = SiteLayout(**{**asdict(layout), "updated_at": old.updated_at}) if old else None
+        if old is not None and old == same:
+            counts[2] += 1
+            continue
+        counts[0 if old is None else 1] += 1
+        layouts.put_layout(layout)
+    old_notices = {n.id: n for n in layouts.notices()}
+    for entry in plan.notices:
+        notice = TickerNotice(
+            entry["id"], entry["site_id"], entry["position"], entry["texts"], entry["until"], ts
+        )
+        old_n = old_notices.get(notice.id)
+        if old_n is not None and old_n == TickerNotice(
+            **{**asdict(notice), "updated_at": old_n.updated_at}
+        ):
+            counts[5] += 1
+            continue
+        counts[3 if old_n is None else 4] += 1
+        layouts.put_notice(notice)
+    return tuple(counts)

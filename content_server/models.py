@@ -65,6 +65,7 @@ class Playlist:
     items: list[dict[str, Any]]
     updated_at: str
     groups: list[str] = field(default_factory=list)  # empty: every device of the site tree
+    bilingual: str = "sequential"  # or "side_by_side": two languages on one screen
 
     def content(self) -> dict[str, Any]:
         """What an import compares to decide whether the playlist changed."""
@@ -76,6 +77,7 @@ class Playlist:
             "schedule": self.schedule,
             "items": self.items,
             "groups": self.groups,
+            "bilingual": self.bilingual,
         }
 
 
@@ -270,4 +272,28 @@ class Relay:
     site_id: str  # the gate it serves, with its whole subtree
     username: str  # relay-<site>
     password_hash: str  # Mosquitto's $7$ form; the password is in the relay's config only
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class SiteLayout:
+    """A site's own screen layout (``signage_core.layout``); sites below inherit it."""
+
+    site_id: str
+    orientation: str  # "landscape" | "portrait"
+    header: bool
+    ticker: bool
+    title: dict[str, str]  # {}: the device's site name
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TickerNotice:
+    """A short notice for the ticker of the site and every site below it."""
+
+    id: str
+    site_id: str
+    position: int
+    texts: dict[str, str]
+    until: str | None  # signage_core.timefmt; None: until deleted
     updated_at: str

@@ -16,6 +16,12 @@ tree is in ``parent_id``)::
      "kind": "category" | "page", "position": 0,
      "variants": {"vi": {"title": ..., "body": ..., "image": "<sha256>"?}, ...}}
 
+A screen layout (``signage_core.layout``) comes from the nearest site of the
+device's chain that has one (none: no ``layout``, a full-screen card); its header
+title is the layout's own or else the device's site name, and its ticker carries
+the notices of the device's site and every ancestor (the nearest site's first),
+without those already run out at the time of the publish.
+
 A manifest expires after its site's ``manifest_ttl_days`` (the nearest
 ancestor that sets it), else after the ``ttl`` given.
 
@@ -47,8 +53,19 @@ from signage_core.trust import listed_keys
 
 from .alerts import manifest_alerts
 from .errors import ContentServerError
-from .models import Asset, Device, Group, Page, Playlist, Site, effective_languages, site_chain
-from .store import FleetStore, GroupStore, Store
+from .models import (
+    Asset,
+    Device,
+    Group,
+    Page,
+    Playlist,
+    Site,
+    SiteLayout,
+    TickerNotice,
+    effective_languages,
+    site_chain,
+)
+from .store import FleetStore, GroupStore, LayoutStore, Store
 
 # Fields that change with every publish even when the content does not.
 _VOLATILE = ("version", "issued_at", "expires_at")
@@ -106,6 +123,35 @@ def pages_for(site_id: str, sites: Mapping[str, Site], pages: Sequence[Page]) ->
     return [pg for pg in pages if pg.site_id in chain]
 
 
+def layout_for(
+    site_id: str,
+    sites: Mapping[str, Site],
+    layouts: Mapping[str, SiteLayout],
+    notices: Sequence[TickerNotice],
+    now: str,
+) -> dict[str, Any] | None:
+    """The manifest's ``layout`` for a device at ``site_id``, or None (no layout in its
+    chain). ``now`` (a ``timefmt`` string) drops the notices already run out."""
+    chain = site_chain(site_id, sites)
+    own = next((layouts[s.id] for s in chain if s.id in layouts), None)
+    if own is None:
+        return None
+    rank = {s.id: i for i, s in enumerate(chain)}
+    mine = sorted(
+        (n for n in notices if n.site_id in rank and (n.until is None or n.until > now)),
+        key=lambda n: (rank[n.site_id], n.position, n.id),
+    )
+    return {
+        "orientation": own.orientation,
+        "header": own.header,
+        "ticker": own.ticker,
+        "title": dict(own.title or (sites[site_id].name if site_id in sites else {})),
+        "notices": [{"id": n.id, "texts": n.texts, "until": n.until} for n in mine]
+        if own.ticker
+        else [],
+    }
+
+
 def site_ttl(site_id: str, sites: Mapping[str, Site], default: timedelta) -> timedelta:
     for site in site_chain(site_id, sites):
         if site.manifest_ttl_days is not None:
@@ -149,6 +195,8 @@ def manifest_content(
                 "fallback": p.fallback,
                 "schedule": p.schedule,
                 "items": p.items,
+                # only when set: manifests of playlists that do not use it stay as they were
+                **({"bilingual": p.bilingual} if p.bilingual != "sequential" else {}),
             }
             for p in mine
         ],
@@ -188,6 +236,8 @@ def publish(
         assets = store.assets(asset_hashes(playlists, pages))
         latest = store.latest_manifest_versions()
         current_alerts = FleetStore(store).current_alerts()
+        layout_store = LayoutStore(store)
+        layouts, notices = layout_store.layouts(), layout_store.notices()
         drafts: list[dict[str, Any]] = []
         unchanged: list[str] = []
         for device in store.devices():
@@ -195,6 +245,9 @@ def publish(
                 continue
             content = manifest_content(device, sites, playlists, assets, pages, groups)
             content.update(manifest_alerts(device.site_id, sites, current_alerts, issued_at))
+            layout = layout_for(device.site_id, sites, layouts, notices, issued_at)
+            if layout is not None:
+                content["layout"] = layout
             content["keys"] = [k.public.spec() for k in keys]
             if only_changed and device.id in latest:
                 old = store.manifest_envelope(device.id, latest[device.id][0])

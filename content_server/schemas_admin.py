@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from signage_core.manifest import link_problem
 
 ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 SHA256 = r"^[0-9a-f]{64}$"
@@ -124,6 +126,11 @@ class PlaylistBody(Strict):
         description="Device groups (at the site or below): if any, only their members "
         "play it; empty: every device of the site and the sites below.",
     )
+    bilingual: Literal["sequential", "side_by_side"] = Field(
+        "sequential",
+        description="sequential: one language per card, in turn; side_by_side: the site's "
+        "first two languages on one screen (vi | lo).",
+    )
 
 
 class PlaylistIn(PlaylistBody):
@@ -138,6 +145,7 @@ class PlaylistContent(BaseModel):
     schedule: dict[str, Any] | None
     items: list[dict[str, Any]]
     groups: list[str] = []
+    bilingual: str = "sequential"
 
 
 class PlaylistOut(BaseModel):
@@ -183,6 +191,17 @@ class PageVariantIn(Strict):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field("", max_length=8000)
     image: str | None = Field(None, pattern=SHA256)
+    link: str | None = Field(
+        None, description="An official site (https:// only), shown as a QR code on the kiosk."
+    )
+
+    @field_validator("link")
+    @classmethod
+    def _https_link(cls, value: str | None) -> str | None:
+        problem = None if value is None else link_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class PageIn(Strict):
@@ -231,6 +250,42 @@ class PlayCount(BaseModel):
     language: str | None
     plays: int
     duration_ms: int
+
+
+# --- screen layouts and ticker notices (routers/layouts.py) ---------------------------
+
+
+class LayoutBody(Strict):
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    header: bool = Field(True, description="The site's name, the local date and a clock on top.")
+    ticker: bool = Field(True, description="The notices of the site and above scroll below.")
+    title: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=12,
+        description="The header's name per language; empty: each device's site name.",
+    )
+
+
+class LayoutOut(LayoutBody):
+    site_id: str
+    updated_at: str
+
+
+class NoticeBody(Strict):
+    site_id: str = Field(pattern=ID, description="Shown here and at every site below.")
+    position: int = Field(0, ge=0, le=10000)
+    texts: dict[str, str] = Field(
+        min_length=1, max_length=12, description="One short line per language (160 at most)."
+    )
+    until: str | None = Field(None, description="UTC time it stops showing; null: until deleted.")
+
+
+class NoticeIn(NoticeBody):
+    id: str = Field(pattern=ID)
+
+
+class NoticeOut(NoticeIn):
+    updated_at: str
 
 
 class FeedbackOut(BaseModel):

@@ -1,4 +1,8 @@
-"""What a device does with a command from the server: ``sync``, ``screenshot``, ``restart``.
+"""What a device does with a command from the server: ``sync``, ``screenshot``, ``restart``,
+``overlay``.
+
+``overlay`` tells the app's overlay listeners (the player shows its maintenance overlay,
+which hides again by itself); a headless device has none and only logs it.
 
 ``sync`` wakes the sync worker. ``screenshot`` asks the app for a PNG of what
 it shows (a ``ScreenshotProvider``: the player takes it on its UI thread and
@@ -122,10 +126,15 @@ class CommandHandler:
         self.screenshot_provider: ScreenshotProvider | None = None
         self.restart_requested = threading.Event()
         self._restart_listeners: list[Callable[[], None]] = []
+        self._overlay_listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     def add_restart_listener(self, cb: Callable[[], None]) -> None:
         self._restart_listeners.append(cb)
+
+    def add_overlay_listener(self, cb: Callable[[], None]) -> None:
+        """``cb()`` on paho's thread when an ``overlay`` command is obeyed: hand over."""
+        self._overlay_listeners.append(cb)
 
     def _refuse(self, reason: str, message: str) -> None:
         self.refused += 1
@@ -167,6 +176,14 @@ class CommandHandler:
                     cb()
                 except Exception:
                     log.exception("a restart listener failed")
+        elif cmd == "overlay":
+            if not self._overlay_listeners:
+                log.info("overlay: this device has no screen to show it on")
+            for cb in list(self._overlay_listeners):
+                try:
+                    cb()
+                except Exception:
+                    log.exception("an overlay listener failed")
         else:
             log.warning("commands: ignoring unknown command %r", cmd)
 

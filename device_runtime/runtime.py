@@ -11,7 +11,9 @@
     rt.sync_now()       # wake the worker
     rt.alerts           # signed emergency alerts to show now (most severe first)
     rt.add_alert_listener(cb)  # cb(alerts) from paho's or the worker thread
-    rt.commands         # screenshot_provider, restart_requested (see commands.py)
+    rt.commands         # screenshot_provider, restart_requested, overlay (see commands.py)
+    rt.report_skipped(...)  # a video that would not play: in the heartbeat's ``skipped``
+    rt.maintenance_info()   # what the maintenance overlay shows
     rt.stop()
 
 Threads: the caller's (the Kivy main thread) only reads snapshots and queues
@@ -44,6 +46,7 @@ from .content import Content, SyncStatus
 from .errors import DeviceRuntimeError
 from .fetcher import Fetcher, HttpFetcher
 from .mqtt_link import MqttLink
+from .netinfo import addresses
 from .records import RecordQueue
 from .settings import DeviceSettings
 from .state import SessionCounter, TrustState
@@ -55,6 +58,8 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Content], None]
 # After failed passes the worker waits longer, up to this many poll intervals.
 MAX_BACKOFF_FACTOR = 4
+# Skipped videos named in each heartbeat (the count covers them all).
+MAX_SKIPPED = 5
 
 
 class Runtime:
@@ -76,6 +81,9 @@ class Runtime:
         self.clock = clock
         self._listeners: list[Listener] = []
         self._now_playing: tuple[str | None, str | None, str | None] = (None, None, None)
+        self._skipped: list[dict[str, Any]] = []  # newest last, at most MAX_SKIPPED
+        self._skipped_total = 0
+        self._skipped_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
@@ -193,6 +201,48 @@ class Runtime:
     ) -> None:
         self._now_playing = (playlist_id, item_id, language)
 
+    def report_skipped(
+        self,
+        *,
+        playlist_id: str,
+        item_id: str,
+        language: str,
+        asset: str | None,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """A video the player skipped (did not open, broke or stalled): counted, and the
+        newest few sent in every heartbeat (``skipped``) until the process restarts."""
+        entry = {
+            "playlist": playlist_id,
+            "item": item_id,
+            "language": language,
+            "asset": asset,
+            "reason": reason[:300],
+            "at": format_time(at),
+        }
+        with self._skipped_lock:
+            self._skipped_total += 1
+            self._skipped = [*self._skipped, entry][-MAX_SKIPPED:]
+
+    def skipped_report(self) -> dict[str, Any]:
+        with self._skipped_lock:
+            return {"videos": self._skipped_total, "last": list(self._skipped)}
+
+    def maintenance_info(self) -> dict[str, Any]:
+        """What a technician sees on the maintenance overlay: the heartbeat's facts and
+        this machine's addresses."""
+        beat = self.heartbeat()
+        return {
+            "device_id": self.settings.device_id,
+            "app": beat["app"],
+            "manifest_version": beat["manifest_version"],
+            "cache": beat["cache"],
+            "sync": beat["sync"],
+            "addresses": addresses(),
+            "server_url": self.settings.server_url,
+        }
+
     def record_play(
         self,
         *,
@@ -265,6 +315,7 @@ class Runtime:
             },
             "clock_skew_s": status.clock_skew_s,
             "alerts": self.alert_keeper.report(),
+            "skipped": self.skipped_report(),
         }
 
     # -- the worker ------------------------------------------------------------------------

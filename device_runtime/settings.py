@@ -47,6 +47,7 @@ class DeviceSettings:
     mqtt_ca_file: Path | None = None  # mqtts://: the CA that signed the broker's certificate
     mqtt_cert_file: Path | None = None  # mqtts://: a client certificate, if the broker wants one
     mqtt_key_file: Path | None = None  # ... and its private key
+    portrait_rotation: int = 90  # degrees the player turns a portrait layout on a landscape X
 
     @property
     def trusted_key_map(self) -> dict[str, PublicKey]:
@@ -199,6 +200,11 @@ def settings_from_mapping(
         optional["verify_interval_s"] = _number(
             "verify_interval_s", data["verify_interval_s"], source, integer=False
         )
+    if "portrait_rotation" in data:
+        turn = _number("portrait_rotation", data["portrait_rotation"], source, integer=True)
+        if turn not in (90, 270):
+            raise SettingsError(f"{source}: 'portrait_rotation' must be 90 or 270, got {turn}")
+        optional["portrait_rotation"] = turn
     if "download_window" in data:
         try:
             window = _str("download_window", data["download_window"], source)

@@ -1,6 +1,6 @@
 """What the PyInstaller specs of the device apps share: one file per app, built alike.
 
-``signage-player.spec`` (and ``kiosk-app.spec`` to come) call
+``signage-player.spec`` and ``kiosk-app.spec`` call
 ``build_device_app(name, package, globals())``. Inside each binary: Python, the app's
 package with ``device_runtime`` and ``signage_core``, Kivy with only the providers
 the apps use (SDL2 window, text and images: no video, audio, camera, spelling or

@@ -1,6 +1,7 @@
 """Signed commands to one device: their shape and whether a device obeys one.
 
-A command only wakes a device (``sync``, ``screenshot``, ``restart``); it never
+A command only wakes a device (``sync``, ``screenshot``, ``restart``) or shows a
+technician what it knows (``overlay``: the maintenance overlay for a while); it never
 carries content. It is an envelope signed like a manifest or an alert
 (``signage_core.signing``), so that the broker's server account alone, or
 anyone who can publish on a device's ``cmd`` topic, cannot restart a fleet::

@@ -2,14 +2,21 @@
 
 ``signed`` holds ``schema``, ``device_id``, ``site_id``, ``version``, ``issued_at``,
 ``expires_at``, ``timezone``, ``languages``, ``playlists``, ``pages``, ``alerts``
-and ``assets`` ({sha256: {size, media_type}}). A playlist is::
+and ``assets`` ({sha256: {size, media_type}}), and may hold a ``layout`` (zones,
+header, ticker notices: ``layout.py``). A playlist is::
 
     {"id": "adot-welcome", "name": {"vi": ..., "lo": ...}, "priority": 10,
      "fallback": false, "schedule": {...} or null,
+     "bilingual": "sequential" | "side_by_side" (absent: sequential),
      "items": [{"id": "welcome", "kind": "text", "duration_s": 12,
                 "variants": {"vi": {"title": ..., "body": ...}, "lo": {...}}},
                {"id": "map", "kind": "image", "duration_s": 8,
                 "variants": {"vi": {"asset": "<sha256>", "caption": ...}, ...}}]}
+
+A kiosk page (``pages``) is ``{"id", "site_id", "parent_id", "kind", "position",
+"variants": {lang: {"title", "body", "image"?: sha256, "link"?: https URL}}}``;
+``link_problem`` is the one rule for a link, applied by the server at import and in
+the API, and by the kiosk before it draws a QR code.
 
 Building one is the server's job; trusting one is ``trust.py``'s.
 """
@@ -22,8 +29,31 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ManifestError, ScheduleError
+from .layout import Layout, bilingual_mode, parse_layout
 from .schedule import Schedule
 from .timefmt import parse_time
+
+MAX_LINK_LENGTH = 300  # a QR code a phone reads from a metre away
+
+
+def link_problem(url: object) -> str | None:
+    """Why ``url`` cannot be a kiosk page's link (shown as a QR code), or None when it can:
+    an https:// address with a host, no spaces or control characters, not too long."""
+    example = "like https://evisa.gov.vn"
+    if not isinstance(url, str) or not url:
+        return f"link must be an https:// address, {example}"
+    if len(url) > MAX_LINK_LENGTH:
+        return f"link is {len(url)} characters long; at most {MAX_LINK_LENGTH} fit a QR code"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return f"link {url!r} holds spaces or control characters"
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if scheme != "https" or not sep:
+        return f"link {url!r} must start with https:// (phones open it from the QR code)"
+    if not host or "@" in host or host.startswith(".") or ".." in host:
+        return f"link {url!r} has no valid site name after https://, {example}"
+    return None
+
 
 SCHEMA = "border-signage/manifest@1"
 ITEM_KINDS = ("text", "image", "video")
@@ -51,6 +81,12 @@ class Manifest:
     @property
     def pages(self) -> list[dict[str, Any]]:
         return list(self.signed.get("pages", []))
+
+    @property
+    def layout(self) -> Layout | None:
+        """The screen layout, or None: a full-screen card as before layouts existed."""
+        value = self.signed.get("layout")
+        return None if value is None else parse_layout(value)
 
     def is_expired(self, reference_time: datetime) -> bool:
         return reference_time >= self.expires_at
@@ -116,6 +152,7 @@ def parse_manifest(signed: Any) -> Manifest:
         pid = _need(playlist, "id", str, where)
         where = f"playlist {pid}"
         _need(playlist, "priority", int, where)
+        bilingual_mode(playlist)
         if playlist.get("schedule") is not None:
             try:
                 Schedule.from_dict(playlist["schedule"])
@@ -123,6 +160,8 @@ def parse_manifest(signed: Any) -> Manifest:
                 raise ManifestError(f"{where}: schedule: {e}") from e
         for i_index, item in enumerate(_need(playlist, "items", list, where)):
             _check_item(item, f"{where} item #{i_index}", assets)
+    if signed.get("layout") is not None:
+        parse_layout(signed["layout"])
     return Manifest(
         signed=signed,
         device_id=_need(signed, "device_id", str, "manifest"),

@@ -17,7 +17,7 @@ from typing import Any
 
 PREFIX = "signage/v1"
 STATUS_STATES = ("online", "offline")
-COMMANDS = ("sync", "screenshot", "restart")
+COMMANDS = ("sync", "screenshot", "restart", "overlay")
 MAX_PAYLOAD_BYTES = 16 * 1024
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -34,8 +34,10 @@ HEARTBEAT_FIELDS = (
     "clock_skew_s",
 )
 # Sent by current devices, not required of older ones: the heartbeat interval the
-# server's stale/offline rules use, and the alerts on show / refused.
-HEARTBEAT_OPTIONAL = ("interval_s", "alerts")
+# server's stale/offline rules use, the alerts on show / refused, and the videos the
+# player skipped ({"videos": n since start, "last": [{playlist, item, language, asset,
+# reason, at}]}).
+HEARTBEAT_OPTIONAL = ("interval_s", "alerts", "skipped")
 
 
 class PayloadError(ValueError):

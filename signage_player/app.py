@@ -1,141 +1,58 @@
-"""The Kivy app of the signage player: timers, threads, proof of play.
+"""The Kivy app of the signage player: a window filled by one ``SignageView``.
 
-Everything here runs on the Kivy main thread. Three timers, each one
-``Clock.schedule_once``, re-armed, never a sleep loop:
-
-* the card timer ends the card on screen after its ``duration_s`` (or, when every
-  scheduled card waits for an image still downloading, looks again a little later);
-* the schedule timer fires at the presenter's ``next_change_at``;
-* (for demos and tests) a screenshot and an exit timer;
-
-and one interval that refreshes the status corner while nothing else changes.
-
-A video card has no card timer: it ends when its file does. Its frames come from a
-``video.VideoStream`` worker thread through one lock-protected slot, read by a
-Clock interval on the main thread (every Kivy frame while a video plays). A video
-that does not open, or stops decoding before its end, is skipped and reported
-(``problems``, the log, and a count in the status corner until new content comes);
-only a video played to its end is recorded.
-
-Seamless switching: as soon as a card is on screen the next one is prepared (its
-widget built and laid out, an image loaded, a video's first frame decoded); when a
-video's first frame is not decoded yet, the card before it stays on screen until it
-is, so a switch never shows an empty or black card.
-
-New content arrives from the runtime's worker thread; the listener only hands
-it to the main thread with ``Clock.schedule_once``. When a card leaves the
-screen its play is recorded through the runtime (``record_play``), with the
-time it was actually shown. What to show is ``presenter``'s decision; how it
-looks is ``playback``'s.
+What plays, when, and how (presenter, prepared cards, video, alerts, status mark) is
+``signage_view.SignageView``'s business, shared with the kiosk's attract loop. The
+app adds what only a whole player has: the window, the server's ``screenshot``,
+``restart`` and ``overlay`` commands wired to it, the maintenance key (F2 or M shows
+the maintenance overlay, pressed again hides it), and (for demos and tests) a
+screenshot timer and an exit timer. Everything here runs on the Kivy main thread.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock, ClockEvent
+from kivy.clock import Clock
 
 from device_runtime.clock import utc_now
-from signage_core.manifest import Manifest
 
-from . import strings
 from .alert_overlay import AlertOverlay
-from .alert_overlay import load_kv as load_alert_kv
-from .playback import PlaybackView, load_kv
-from .presenter import Card, Presenter
-from .video import VideoStream
+from .playback import PlaybackView
+from .presenter import Card
+from .signage_view import (
+    MAX_PROBLEMS,
+    RETRY_UNPLAYABLE_S,
+    STATUS_REFRESH_S,
+    VIDEO_OPEN_TIMEOUT_S,
+    VIDEO_POLL_S,
+    VIDEO_STALL_S,
+    ContentLike,
+    RuntimeLike,
+    SignageView,
+    save_screenshot,
+)
+
+__all__ = [
+    "MAX_PROBLEMS",
+    "RETRY_UNPLAYABLE_S",
+    "STATUS_REFRESH_S",
+    "VIDEO_OPEN_TIMEOUT_S",
+    "VIDEO_POLL_S",
+    "VIDEO_STALL_S",
+    "ContentLike",
+    "PlayerApp",
+    "RuntimeLike",
+    "save_screenshot",
+]
+
 
 log = logging.getLogger(__name__)
-# When every scheduled card waits for an asset still downloading, look again this often.
-RETRY_UNPLAYABLE_S = 10.0
-# A video whose first frame is not decoded after this long is skipped; one that makes
-# no progress for this long while playing is treated as broken.
-VIDEO_OPEN_TIMEOUT_S = 10.0
-VIDEO_STALL_S = 10.0
-# While waiting for a video's first frame, look this often.
-VIDEO_POLL_S = 0.02
-# The newest problems kept for reports (a video skipped, ...).
-MAX_PROBLEMS = 20
-# The status corner (offline, expired) is also refreshed between cards this often.
-STATUS_REFRESH_S = 15.0
-
-
-class ContentLike(Protocol):
-    """The part of ``device_runtime.content.Content`` the player uses."""
-
-    manifest: Manifest
-    expired: bool
-
-    def asset_path(self, sha256: str) -> Path: ...
-
-
-class RuntimeLike(Protocol):
-    """The part of ``device_runtime.runtime.Runtime`` the player uses."""
-
-    @property
-    def current(self) -> Any: ...
-
-    def add_listener(self, cb: Callable[[Any], None]) -> None: ...
-
-    def set_now_playing(
-        self, playlist_id: str | None, item_id: str | None, language: str | None
-    ) -> None: ...
-
-    def record_play(
-        self,
-        *,
-        playlist_id: str,
-        item_id: str,
-        language: str,
-        started_at: datetime,
-        duration_ms: int,
-        manifest_version: int,
-    ) -> object: ...
-
-    def status(self) -> Any: ...
-
-
-@dataclass
-class _Showing:
-    card: Card
-    started_at: datetime
-    manifest_version: int
-    stream: VideoStream | None = None
-
-
-@dataclass
-class _Prepared:
-    """A card made ready ahead of its turn: its widget, and for a video its decoder."""
-
-    card: Card
-    manifest_version: int
-    widget: Any
-    stream: VideoStream | None
-    since: float  # time.monotonic() when preparation began
-
-
-def save_screenshot(path: str | os.PathLike[str]) -> Path:
-    """Write what the window shows to ``path`` (PNG)."""
-    from kivy.core.window import Window  # the window exists once the app runs
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        # Window.screenshot numbers its files: let it, then move the file into place.
-        written = Window.screenshot(name=str(Path(tmp) / "shot.png"))
-        shutil.move(written, target)
-    return target
+# F2 (SDL keycode 283); "m" arrives as its text.
+MAINTENANCE_KEYS = (283,)
 
 
 class PlayerApp(App):
@@ -158,46 +75,81 @@ class PlayerApp(App):
         self.register_event_type("on_card")
         self.runtime = runtime
         self.now = now
-        self.presenter = Presenter()
-        self.content: Any = None
-        self.view: PlaybackView | None = None
-        self._showing: _Showing | None = None
-        self._card_timer: ClockEvent | None = None
-        self._schedule_timer: ClockEvent | None = None
-        self._status_timer: ClockEvent | None = None
-        self._alert_timer: ClockEvent | None = None
-        self.alert_overlay: AlertOverlay | None = None
+        self.signage: SignageView | None = None
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
         self._screenshot_every = screenshot_every
         self._shots_taken = 0
         self._exit_after = exit_after
-        self._stopping = False
-        self._prepared: _Prepared | None = None
-        self._waiting: ClockEvent | None = None  # polls a video's first frame
-        self._video_tick: ClockEvent | None = None
-        self._broken: set[str] = set()  # video assets that failed, until new content
-        self.problems: list[str] = []
+
+    # What tests and tools read: the widgets and the problems of the one SignageView.
+    @property
+    def view(self) -> PlaybackView | None:
+        return self.signage.playback if self.signage is not None else None
+
+    @property
+    def alert_overlay(self) -> AlertOverlay | None:
+        return self.signage.alert_overlay if self.signage is not None else None
+
+    @property
+    def problems(self) -> list[str]:
+        return self.signage.problems if self.signage is not None else []
 
     # -- Kivy lifecycle ------------------------------------------------------
 
-    def build(self) -> PlaybackView:
-        load_kv()
-        load_alert_kv()
-        self.view = PlaybackView()
-        self.alert_overlay = AlertOverlay()
-        self.view.add_widget(self.alert_overlay)  # added last: drawn over everything
-        return self.view
+    def build(self) -> SignageView:
+        self.signage = SignageView(self.runtime, now=self.now)
+        self.signage.bind(on_card=lambda _view, card: self.dispatch("on_card", card))
+        self.signage.bind(on_layout=self._orient)
+        return self.signage
 
     def on_start(self) -> None:
-        self.runtime.add_listener(self._content_from_worker)
-        self.apply_content(self.runtime.current)
-        self._connect_alerts_and_commands()
-        self._status_timer = Clock.schedule_interval(self._update_status, STATUS_REFRESH_S)
+        assert self.signage is not None
+        self.signage.start()
+        commands = getattr(self.runtime, "commands", None)
+        if commands is not None:
+            commands.screenshot_provider = self.signage.screenshot_for_server
+            commands.add_restart_listener(lambda: Clock.schedule_once(lambda _dt: self.stop()))
+            if hasattr(commands, "add_overlay_listener"):
+                commands.add_overlay_listener(self._overlay_from_server)
+        from kivy.core.window import Window  # the window exists once the app runs
+
+        Window.bind(on_key_down=self._on_key_down)
         if self._screenshot:
             Clock.schedule_once(self._take_screenshot, self._screenshot_after)
         if self._exit_after is not None:
             Clock.schedule_once(lambda _dt: self.stop(), self._exit_after)
+
+    def _orient(self, _view: Any, layout: Any) -> None:
+        """A portrait layout on a screen X still drives as landscape (a screen hung
+        vertically): turn the picture a quarter turn (``portrait_rotation`` of the
+        device's settings, 90 or 270); anything else: upright."""
+        from kivy.core.window import Window
+
+        width, height = Window.system_size
+        portrait = layout is not None and layout.orientation == "portrait"
+        settings = getattr(self.runtime, "settings", None)
+        turn = int(getattr(settings, "portrait_rotation", 90))
+        rotation = turn if portrait and width > height else 0
+        if Window.rotation != rotation:
+            log.info("screen: rotating the picture to %d degrees for a %s layout", rotation,
+                     layout.orientation if layout is not None else "full-screen")  # fmt: skip
+            Window.rotation = rotation
+
+    def _overlay_from_server(self) -> None:
+        """The ``overlay`` command (paho's thread): hand over to the main thread."""
+        Clock.schedule_once(self._show_maintenance)
+
+    def _show_maintenance(self, _dt: float) -> None:
+        if self.signage is not None:
+            self.signage.show_maintenance()
+
+    def _on_key_down(self, _window: Any, key: int, _scancode: int, text: Any, _mods: Any) -> bool:
+        if key in MAINTENANCE_KEYS or text in ("m", "M"):
+            if self.signage is not None:
+                self.signage.show_maintenance(toggle=True)
+            return True
+        return False
 
     def _take_screenshot(self, _dt: float) -> None:
         # "{n}" in the path numbers the shots (1, 2, ...); otherwise each replaces the last.
@@ -207,319 +159,8 @@ class PlayerApp(App):
             Clock.schedule_once(self._take_screenshot, self._screenshot_every)
 
     def on_stop(self) -> None:
-        self._stopping = True
-        streams = [x.stream for x in (self._showing, self._prepared) if x and x.stream]
-        self._finish_card()
-        self._drop_prepared()
-        for stream in streams:  # a decoder killed mid-call at exit aborts the process
-            stream.join(timeout=2)
-        for timer in (
-            self._card_timer,
-            self._schedule_timer,
-            self._status_timer,
-            self._alert_timer,
-            self._waiting,
-            self._video_tick,
-        ):
-            if timer is not None:
-                timer.cancel()
+        if self.signage is not None:
+            self.signage.stop()
 
     def on_card(self, card: Card | None) -> None:
         """Event: ``card`` is now on screen (None: the empty state)."""
-
-    # -- content and schedule ------------------------------------------------
-
-    def _content_from_worker(self, content: Any) -> None:
-        """Runtime listener, called on a worker thread: hand over, touch nothing."""
-        Clock.schedule_once(partial(self._content_on_main, content))
-
-    def _content_on_main(self, content: Any, _dt: float) -> None:
-        if not self._stopping:
-            self.apply_content(content)
-
-    def apply_content(self, content: Any) -> None:
-        """Take new content (main thread): replan, and cut the card on screen if it is gone."""
-        self.content = content
-        self._broken.clear()  # new content: give every video another chance
-        self._drop_prepared()
-        manifest = content.manifest if content is not None else None
-        replace = self.presenter.update(manifest, self.now())
-        self._arm_schedule_timer()
-        if replace:
-            self.next_card()
-        else:
-            self._prepare_next()
-            self._update_status()
-
-    def _arm_schedule_timer(self) -> None:
-        if self._schedule_timer is not None:
-            self._schedule_timer.cancel()
-            self._schedule_timer = None
-        at = self.presenter.next_change_at
-        if at is not None:
-            delay = max(0.0, (at - self.now()).total_seconds())
-            self._schedule_timer = Clock.schedule_once(self._on_schedule_change, delay)
-
-    def _on_schedule_change(self, _dt: float) -> None:
-        self._schedule_timer = None
-        manifest = self.content.manifest if self.content is not None else None
-        if self.presenter.update(manifest, self.now()):
-            self.next_card()
-        self._arm_schedule_timer()
-
-    # -- alerts and commands from the server -----------------------------------
-
-    def _connect_alerts_and_commands(self) -> None:
-        runtime: Any = self.runtime
-        if hasattr(runtime, "add_alert_listener"):
-            runtime.add_alert_listener(lambda _alerts: Clock.schedule_once(self.show_alerts))
-            self.show_alerts()
-        commands = getattr(runtime, "commands", None)
-        if commands is not None:
-            commands.screenshot_provider = self._screenshot_for_server
-            commands.add_restart_listener(lambda: Clock.schedule_once(lambda _dt: self.stop()))
-
-    def show_alerts(self, *_: Any) -> None:
-        """Show the runtime's active alerts (main thread); re-armed for the next expiry."""
-        if self._stopping or self.alert_overlay is None:
-            return
-        alerts = list(getattr(self.runtime, "alerts", []))
-        manifest = self.content.manifest if self.content is not None else None
-        languages = manifest.languages if manifest is not None else ()
-        self.alert_overlay.show(alerts, languages)
-        if self._alert_timer is not None:
-            self._alert_timer.cancel()
-            self._alert_timer = None
-        if alerts:
-            ends = min(a.expires_at for a in alerts)
-            delay = max(0.5, (ends - self.now()).total_seconds())
-            self._alert_timer = Clock.schedule_once(self.show_alerts, delay)
-
-    def _screenshot_for_server(self, done: Callable[[bytes], None]) -> None:
-        """The runtime's screenshot provider (any thread): capture on the main thread."""
-
-        def capture(_dt: float) -> None:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = save_screenshot(Path(tmp) / "screen.png")
-                done(path.read_bytes())
-
-        Clock.schedule_once(capture)
-
-    # -- cards ---------------------------------------------------------------
-
-    def _playable(self, card: Card) -> bool:
-        if card.kind not in ("image", "video"):
-            return True
-        if card.kind == "video" and card.asset in self._broken:
-            return False
-        path = self._asset_path(card)
-        return path is not None and path.is_file()
-
-    def _asset_path(self, card: Card) -> Path | None:
-        if card.asset is None or self.content is None:
-            return None
-        try:
-            return Path(self.content.asset_path(card.asset))
-        except (KeyError, ValueError, OSError):
-            return None
-
-    def report_problem(self, message: str) -> None:
-        """A problem an operator should hear of (a video skipped): logged and kept."""
-        log.error("%s", message)
-        self.problems.append(message)
-        del self.problems[:-MAX_PROBLEMS]
-
-    def _prepare(self, card: Card) -> _Prepared:
-        assert self.view is not None
-        path = self._asset_path(card)
-        widget = self.view.build_card(card, path)
-        stream = None
-        if card.kind == "video" and path is not None:
-            label = f"{card.playlist_id}/{card.item_id} ({card.language})"
-            from kivy.core.window import Window  # the window exists once the app runs
-
-            stream = VideoStream(path, label, max_size=(int(Window.width), int(Window.height)))
-        return _Prepared(card, self.content.manifest.version, widget, stream, time.monotonic())
-
-    def _drop_prepared(self) -> None:
-        prepared, self._prepared = self._prepared, None
-        if prepared is not None and prepared.stream is not None:
-            prepared.stream.close()
-
-    def _prepare_next(self) -> None:
-        """Get the card after the one on screen ready while this one plays."""
-        if self.content is None or self._stopping:
-            return
-        card = self.presenter.peek(self._playable)
-        prepared = self._prepared
-        if prepared is not None:
-            if prepared.card == card and prepared.manifest_version == self.content.manifest.version:
-                return
-            self._drop_prepared()
-        if card is not None:
-            self._prepared = self._prepare(card)
-
-    def _take_prepared(self, card: Card) -> _Prepared:
-        prepared, self._prepared = self._prepared, None
-        version = self.content.manifest.version
-        if prepared is not None and prepared.card == card and prepared.manifest_version == version:
-            return prepared
-        if prepared is not None and prepared.stream is not None:
-            prepared.stream.close()
-        return self._prepare(card)
-
-    def next_card(self, *_: Any) -> None:
-        """End the card on screen and show the next one (or the empty state)."""
-        for timer in (self._card_timer, self._waiting):
-            if timer is not None:
-                timer.cancel()
-        self._card_timer = self._waiting = None
-        if self.presenter.schedule_due(self.now()):  # the wall clock moved past a change
-            manifest = self.content.manifest if self.content is not None else None
-            self.presenter.update(manifest, self.now())
-            self._arm_schedule_timer()
-        self._switch()
-
-    def _switch(self) -> None:
-        """Show the next playable card; a video only once its first frame is decoded."""
-        assert self.view is not None
-        # Each pass either shows a card, waits, or marks one more video broken: bounded.
-        for _attempt in range(len(self.presenter.programme.cards) + 1):
-            card = self.presenter.peek(self._playable)  # advanced to once it is shown
-            if card is None:
-                break
-            prepared = self._take_prepared(card)
-            stream = prepared.stream
-            if stream is None and card.kind == "video":  # vanished from the cache meanwhile
-                continue
-            if stream is not None:
-                state = stream.state
-                waited = time.monotonic() - prepared.since
-                if state == "opening" and waited < VIDEO_OPEN_TIMEOUT_S:
-                    # The card on screen stays until the first frame is there.
-                    self._prepared = prepared
-                    self._waiting = Clock.schedule_once(self._first_frame_ready, VIDEO_POLL_S)
-                    return
-                if state != "ready":
-                    stream.close()
-                    self._video_failed(card, stream, "its first frame did not decode in time")
-                    continue
-            self._show(prepared)
-            return
-        self.presenter.advance(self._playable)  # nothing playable: nothing showing
-        self._finish_card()
-        self._stop_video_tick()
-        self.view.show_empty()
-        if self.presenter.programme.cards:  # scheduled, but nothing playable yet
-            self._card_timer = Clock.schedule_once(self.next_card, RETRY_UNPLAYABLE_S)
-        self._update_status()
-        self.dispatch("on_card", None)
-
-    def _first_frame_ready(self, _dt: float) -> None:
-        self._waiting = None
-        prepared = self._prepared
-        if prepared is None or self._stopping:
-            return
-        self._switch()
-
-    def _video_failed(self, card: Card, stream: VideoStream, why: str) -> None:
-        if card.asset is not None:
-            self._broken.add(card.asset)
-        self.report_problem(stream.error or f"video {stream.label}: {why}; skipped")
-        self._update_status()
-
-    def _show(self, prepared: _Prepared) -> None:
-        assert self.view is not None
-        card = prepared.card
-        advanced = self.presenter.advance(self._playable)
-        if advanced != card:  # an asset vanished between two looks: show what was prepared
-            log.warning("presenter moved to %s while %s was prepared", advanced, card)
-        self._finish_card()
-        stream = prepared.stream
-        if stream is not None:
-            picked = stream.take()  # the first frame, drawn before the card is on screen
-            if picked.frame is not None:
-                prepared.widget.set_frame(picked.frame)
-            stream.start()
-        manifest = self.content.manifest
-        self.view.show_card(card, manifest.languages, widget=prepared.widget)
-        self._showing = _Showing(card, self.now(), manifest.version, stream)
-        if stream is None:
-            self._stop_video_tick()
-            self._card_timer = Clock.schedule_once(self.next_card, card.duration_s)
-        elif self._video_tick is None:
-            self._video_tick = Clock.schedule_interval(self._on_video_tick, 0)
-        try:
-            self.runtime.set_now_playing(card.playlist_id, card.item_id, card.language)
-        except Exception:  # reporting must never stop playback
-            log.exception("could not report what is playing")
-        self._update_status()
-        self.dispatch("on_card", card)
-        self._prepare_next()
-
-    def _stop_video_tick(self) -> None:
-        if self._video_tick is not None:
-            self._video_tick.cancel()
-            self._video_tick = None
-
-    def _on_video_tick(self, _dt: float) -> None:
-        """Every Kivy frame while a video plays: upload its newest frame, notice its end."""
-        showing = self._showing
-        if showing is None or showing.stream is None or self.view is None:
-            self._stop_video_tick()
-            return
-        stream = showing.stream
-        picked = stream.take()
-        if picked.frame is not None and self.view.card is not None:
-            self.view.card.set_frame(picked.frame)
-        if self._waiting is not None:  # over: the next card is waiting for its first frame
-            return
-        if picked.state == "ended":
-            self.next_card()
-        elif picked.state == "failed":
-            self._video_failed(showing.card, stream, "decoding failed")
-            self.next_card()
-        elif stream.stalled_for() > VIDEO_STALL_S:
-            stream.close()
-            self._video_failed(showing.card, stream, "decoding stalled")
-            self.next_card()
-
-    def _finish_card(self) -> None:
-        showing, self._showing = self._showing, None
-        if showing is None:
-            return
-        if showing.stream is not None:
-            ended = showing.stream.state == "ended"
-            showing.stream.close()
-            if not ended:  # cut short or broken: not a play
-                return
-        elapsed = self.now() - showing.started_at
-        try:
-            self.runtime.record_play(
-                playlist_id=showing.card.playlist_id,
-                item_id=showing.card.item_id,
-                language=showing.card.language,
-                started_at=showing.started_at,
-                duration_ms=max(0, int(elapsed.total_seconds() * 1000)),
-                manifest_version=showing.manifest_version,
-            )
-        except Exception:  # a lost record is reported by the runtime; playback goes on
-            log.exception("could not record proof of play")
-
-    def _update_status(self, *_: Any) -> None:
-        if self.view is None:
-            return
-        content = self.content
-        try:
-            offline = getattr(self.runtime.status(), "offline_since", None) is not None
-        except Exception:
-            log.exception("could not read the runtime status")
-            offline = False
-        self.view.set_status(
-            strings.status_line(
-                content.manifest.version if content is not None else None,
-                offline=offline,
-                expired=bool(getattr(content, "expired", False)),
-                videos_skipped=len(self._broken),
-            )
-        )

@@ -89,6 +89,35 @@ class EmptyCard(BoxLayout):
     pass
 
 
+class PairCard(BoxLayout):
+    """Two text cards on one screen, side by side (above each other when the card area
+    is taller than wide), a thin line between them."""
+
+    def __init__(self, first: Widget, second: Widget, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.divider = PairDivider()
+        for widget in (first, self.divider, second):
+            self.add_widget(widget)
+        self.fbind("size", self._arrange)
+        self._arrange()
+
+    def _arrange(self, *_: Any) -> None:
+        stacked = self.height > self.width
+        self.orientation = "vertical" if stacked else "horizontal"
+        line = max(2, round(min(self.width, self.height) * 0.004))
+        self.spacing = (self.height if stacked else self.width) * 0.025
+        if stacked:
+            self.divider.size_hint = (1, None)
+            self.divider.height = line
+        else:
+            self.divider.size_hint = (None, 1)
+            self.divider.width = line
+
+
+class PairDivider(Widget):
+    pass
+
+
 class PlaybackView(FloatLayout):
     """What a passive screen shows. Set by the app on the Kivy main thread only."""
 
@@ -106,11 +135,11 @@ class PlaybackView(FloatLayout):
         self.card_area.add_widget(widget)
         self.card = widget
 
-    def _set_languages(self, codes: Sequence[str], current: str | None) -> None:
+    def _set_languages(self, codes: Sequence[str], current: Sequence[str]) -> None:
         bar = self.language_bar
         bar.clear_widgets()
         for code in codes:
-            bar.add_widget(LanguageTab(text=language_name(code), current=code == current))
+            bar.add_widget(LanguageTab(text=language_name(code), current=code in current))
 
     def build_card(self, card: Card, image: Path | None = None) -> BoxLayout:
         """The widget of ``card``, laid out at the card area's size but not yet on screen.
@@ -120,7 +149,12 @@ class PlaybackView(FloatLayout):
         A video card comes without a picture: the app sets its first frame.
         """
         widget: BoxLayout
-        if card.kind == "image":
+        if card.beside is not None:
+            widget = PairCard(
+                TextCard(title=card.title, body=card.body),
+                TextCard(title=card.beside.title, body=card.beside.body),
+            )
+        elif card.kind == "image":
             widget = ImageCard(source=str(image or ""), caption=card.caption)
         elif card.kind == "video":
             widget = VideoCard(caption=card.caption)
@@ -141,12 +175,12 @@ class PlaybackView(FloatLayout):
     ) -> None:
         """Show ``card`` (``widget``: made before by ``build_card``); ``languages`` are the
         site's, for the bar; ``image`` for image cards."""
-        self._set_languages(languages, card.language)
+        self._set_languages(languages, card.languages)
         self._set_card(widget if widget is not None else self.build_card(card, image))
 
     def show_empty(self) -> None:
         """The empty state: nothing to play yet (first start, or nothing scheduled)."""
-        self._set_languages((), None)
+        self._set_languages((), ())
         self._set_card(EmptyCard())
 
     def set_status(self, text: str) -> None:

@@ -9,6 +9,10 @@ one item for their language, and the text stays large enough to read from the
 queue. (Stacking Vietnamese and Lao on one card halves the type size and makes
 long Lao paragraphs unreadable from a distance.)
 
+A playlist whose ``bilingual`` is ``side_by_side`` shows each text item's first two
+variants on one card (``Card.beside``: vi | lo), then any further language alone;
+its image and video items stay one language per card.
+
 Fallbacks: a language's card shows the variant ``signage_core.languages.pick``
 chooses (Lao falls back to English, then Vietnamese). Within one item each
 variant is shown once: if English is missing and falls back to the Vietnamese
@@ -27,12 +31,13 @@ once, a removed one gives way to the start of the new programme.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from signage_core import languages
 from signage_core.errors import LanguageError
+from signage_core.layout import bilingual_mode
 from signage_core.manifest import Manifest
 from signage_core.schedule import evaluate
 
@@ -49,10 +54,16 @@ class Card:
     language: str  # the language of the variant shown (after fallback)
     variant: Mapping[str, Any]  # text: {title, body}; image, video: {asset, caption}
     duration_s: int
+    beside: Card | None = None  # side by side: the second language, on the same screen
 
     @property
     def key(self) -> tuple[str, str, str]:
         return self.playlist_id, self.item_id, self.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language this card shows (two when side by side)."""
+        return (self.language,) if self.beside is None else (self.language, self.beside.language)
 
     @property
     def title(self) -> str:
@@ -90,8 +101,11 @@ def _pick(variants: Mapping[str, Any], code: str) -> tuple[str, Any] | None:
         return (code, variants[code]) if code in variants else None
 
 
-def item_cards(playlist_id: str, item: Mapping[str, Any], langs: Sequence[str]) -> list[Card]:
-    """The cards of one item: one per language of ``langs``, each variant at most once."""
+def item_cards(
+    playlist_id: str, item: Mapping[str, Any], langs: Sequence[str], side_by_side: bool = False
+) -> list[Card]:
+    """The cards of one item: one per language of ``langs``, each variant at most once;
+    ``side_by_side`` (text items only): the first two on one card."""
     variants: Mapping[str, Any] = item.get("variants") or {}
     order = list(langs) or list(variants)
     cards: list[Card] = []
@@ -111,6 +125,9 @@ def item_cards(playlist_id: str, item: Mapping[str, Any], langs: Sequence[str]) 
                 duration_s=int(item["duration_s"]),
             )
         )
+    if side_by_side and item.get("kind") == "text" and len(cards) >= 2:
+        first, second, *rest = cards
+        return [replace(first, beside=second), *rest]
     return cards
 
 
@@ -125,9 +142,10 @@ def programme(
     by_id = {str(p["id"]): p for p in playlists}
     cards: list[Card] = []
     for pid in slot.playlist_ids:
+        side_by_side = bilingual_mode(by_id[pid]) == "side_by_side"
         for item in by_id[pid].get("items", []):
             if item.get("kind") in kinds:
-                cards.extend(item_cards(pid, item, manifest.languages))
+                cards.extend(item_cards(pid, item, manifest.languages, side_by_side))
     return Programme(tuple(cards), slot.next_change_at)
 
 

@@ -58,7 +58,7 @@ class DeviceStatusOut(BaseModel):
 
 
 class CommandIn(BaseModel):
-    cmd: Literal["sync", "screenshot", "restart"]
+    cmd: Literal["sync", "screenshot", "restart", "overlay"]
     ttl_s: int = Field(300, ge=1, le=86400, description="Dropped by the device after this.")
 
 

@@ -16,6 +16,7 @@ Where things are::
     fleet.py        FleetStore: device health, heartbeats, alerts, screenshots
     groups.py       GroupStore: device groups
     relays.py       RelayStore: gate relays' bridge accounts
+    layouts.py      LayoutStore: screen layouts per site, ticker notices
 
 A new query goes into the module of its concern, a new table into a new
 migration at the end of ``migrations.py``. Only ``connection.py`` touches the
@@ -34,10 +35,19 @@ from .content import ContentSql
 from .delivery import DeliverySql
 from .fleet import FleetStore
 from .groups import GroupStore
+from .layouts import LayoutStore
 from .migrations import MIGRATIONS
 from .relays import RelayStore
 
-__all__ = ["MIGRATIONS", "Connection", "FleetStore", "GroupStore", "RelayStore", "Store"]
+__all__ = [
+    "MIGRATIONS",
+    "Connection",
+    "FleetStore",
+    "GroupStore",
+    "LayoutStore",
+    "RelayStore",
+    "Store",
+]
 
 
 class Store(AccountsSql, ContentSql, DeliverySql):

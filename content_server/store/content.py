@@ -10,6 +10,9 @@ from typing import Any
 from ..models import Asset, OwnedAsset, Page, Playlist, Revision
 from .connection import Connection, Row, from_json, marks, opt_to_json, to_json
 
+# Live playlists with their bilingual mode (a row only for side_by_side).
+_PLAYLISTS = """SELECT playlists.*, playlist_bilingual.mode AS bilingual FROM playlists
+               LEFT JOIN playlist_bilingual ON playlist_bilingual.playlist_id = playlists.id"""
 ASSET_ORDERS = ("created_at", "original_name", "sha256")
 _MEDIA_FACTS = ("width", "height", "duration_s", "fps", "frames", "thumbnail")
 
@@ -25,6 +28,7 @@ def _playlist(r: Row) -> Playlist:
         items=json.loads(r["items"]),
         updated_at=r["updated_at"],
         groups=json.loads(r["groups"]),
+        bilingual=r["bilingual"] or "sequential",
     )
 
 
@@ -114,33 +118,41 @@ class ContentSql:
     # --- playlists as published ---------------------------------------------
 
     def playlists(self) -> list[Playlist]:
-        return [_playlist(r) for r in self.db.rows("SELECT * FROM playlists ORDER BY id")]
+        return [_playlist(r) for r in self.db.rows(f"{_PLAYLISTS} ORDER BY id")]
 
     def playlist(self, playlist_id: str) -> Playlist | None:
-        r = self.db.one("SELECT * FROM playlists WHERE id = ?", [playlist_id])
+        r = self.db.one(f"{_PLAYLISTS} WHERE id = ?", [playlist_id])
         return None if r is None else _playlist(r)
 
     def put_playlist(self, p: Playlist) -> None:
-        self.db.write(
-            """INSERT INTO playlists (id, site_id, name, priority, fallback, schedule, items,
-                                      updated_at, groups)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
-                 priority = excluded.priority, fallback = excluded.fallback,
-                 schedule = excluded.schedule, items = excluded.items,
-                 updated_at = excluded.updated_at, groups = excluded.groups""",
-            [
-                p.id,
-                p.site_id,
-                to_json(p.name),
-                p.priority,
-                int(p.fallback),
-                opt_to_json(p.schedule),
-                to_json(p.items),
-                p.updated_at,
-                to_json(p.groups),
-            ],
-        )
+        with self.db.transaction():  # the playlist and its mode together
+            self.db.write(
+                """INSERT INTO playlists (id, site_id, name, priority, fallback, schedule, items,
+                                          updated_at, groups)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
+                     priority = excluded.priority, fallback = excluded.fallback,
+                     schedule = excluded.schedule, items = excluded.items,
+                     updated_at = excluded.updated_at, groups = excluded.groups""",
+                [
+                    p.id,
+                    p.site_id,
+                    to_json(p.name),
+                    p.priority,
+                    int(p.fallback),
+                    opt_to_json(p.schedule),
+                    to_json(p.items),
+                    p.updated_at,
+                    to_json(p.groups),
+                ],
+            )
+            if p.bilingual == "sequential":
+                self.db.write("DELETE FROM playlist_bilingual WHERE playlist_id = ?", [p.id])
+            else:
+                self.db.write(
+                    "INSERT OR REPLACE INTO playlist_bilingual (playlist_id, mode) VALUES (?, ?)",
+                    [p.id, p.bilingual],
+                )
 
     # --- playlist drafts and published revisions ----------------------------
 

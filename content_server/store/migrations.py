@@ -244,3 +244,37 @@ def m305_relays(db: Database) -> None:
 def m421_feedback_index(db: Database) -> None:
     """Kiosk feedback is read by kind and time (``GET /feedback``, ``/reports/feedback``)."""
     db.execute("CREATE INDEX IF NOT EXISTS events_kind_device_ts ON events (kind, device_id, ts)")
+
+
+@MIGRATIONS()
+def m431_layouts(db: Database) -> None:
+    """Screen layouts per site (inherited down the tree) and the ticker's notices."""
+    db.execute(
+        """CREATE TABLE layouts (
+            site_id TEXT PRIMARY KEY,           -- applies here and below, unless a site
+                                                -- below has its own
+            orientation TEXT NOT NULL CHECK (orientation IN ('landscape', 'portrait')),
+            header INTEGER NOT NULL,            -- 1: the site's name, date and clock on top
+            ticker INTEGER NOT NULL,            -- 1: notices scroll along the bottom
+            title TEXT NOT NULL,                -- JSON {lang: text}; {}: the device's site name
+            updated_at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE ticker_notices (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,              -- shown at this site and every site below
+            position INTEGER NOT NULL,
+            texts TEXT NOT NULL,                -- JSON {lang: text}, one line each
+            until TEXT,                         -- NULL: until deleted
+            updated_at TEXT NOT NULL)"""
+    )
+
+
+@MIGRATIONS()
+def m432_playlist_bilingual(db: Database) -> None:
+    """A playlist's languages one card after another (no row), or two side by side."""
+    db.execute(
+        """CREATE TABLE playlist_bilingual (
+            playlist_id TEXT PRIMARY KEY,       -- a live playlist (drafts keep it in their JSON)
+            mode TEXT NOT NULL CHECK (mode IN ('side_by_side')))"""
+    )

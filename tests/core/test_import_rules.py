@@ -8,12 +8,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("signage_core", "content_server", "device_runtime", "signage_player", "scripts")
+PARTS = (
+    *("signage_core", "content_server", "device_runtime", "signage_player", "kiosk_app"),
+    "scripts",
+)
 FORBIDDEN = {
-    "signage_core": {"content_server", "device_runtime", "signage_player", "kivy", "tests"},
-    "content_server": {"device_runtime", "signage_player", "kivy", "tests"},
-    "device_runtime": {"content_server", "signage_player", "kivy", "tests"},
-    "signage_player": {"content_server", "tests"},
+    "signage_core": {
+        "content_server",
+        "device_runtime",
+        "signage_player",
+        "kiosk_app",
+        "kivy",
+        "tests",
+    },
+    "content_server": {"device_runtime", "signage_player", "kiosk_app", "kivy", "tests"},
+    "device_runtime": {"content_server", "signage_player", "kiosk_app", "kivy", "tests"},
+    "signage_player": {"content_server", "kiosk_app", "tests"},
+    "kiosk_app": {"content_server", "tests"},
     "scripts": {"tests"},  # make demo runs from a clone without the tests
 }
 
@@ -43,3 +54,5 @@ def test_a_part_imports_only_what_it_may(part: str) -> None:
 
 def test_the_presenter_holds_screen_logic_without_kivy() -> None:
     assert "kivy" not in imported(ROOT / "signage_player" / "presenter.py")
+    for name in ("presenter.py", "config.py", "strings.py", "qr.py"):
+        assert "kivy" not in imported(ROOT / "kiosk_app" / name), name

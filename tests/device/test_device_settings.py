@@ -52,6 +52,8 @@ def test_reads_optional_keys(tmp_path: Path) -> None:
     extra = "poll_interval_s = 5\nbandwidth_limit_bps = 2000000\nmqtt_keepalive_s = 3\n"
     s = load_settings(write(tmp_path, extra))
     assert (s.poll_interval_s, s.bandwidth_limit_bps, s.mqtt_keepalive_s) == (5.0, 2000000, 3)
+    assert s.portrait_rotation == 90
+    assert load_settings(write(tmp_path, "portrait_rotation = 270\n")).portrait_rotation == 270
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,7 @@ def test_reads_optional_keys(tmp_path: Path) -> None:
         ("poll_interval_s = -5\n", {}, "poll_interval_s"),
         ("mqtt_keepalive_s = 2.5\n", {}, "mqtt_keepalive_s"),
         ("cache_quota_bytes = true\n", {}, "cache_quota_bytes"),
+        ("portrait_rotation = 45\n", {}, "portrait_rotation"),
         ("", {"device_id": '"Adot Hall"'}, "device_id"),
         ("", {"server_url": '"ftp://x"'}, "server_url"),
         ("", {"mqtt_url": '"tcp://x:1883"'}, "mqtt_url"),

@@ -11,6 +11,10 @@ Scenario keys:
                       "delay": seconds after the card appears, "nth": which showing
                       of that card, 1 by default}]
     window          [width, height] of the window (1280×720 by default)
+    timed_captures  [{"after": seconds from start, "path": png}]: captures at given times
+    keys            [{"after": seconds, "key": "F2"}]: pressed with xdotool (a real X key)
+    maintenance     {"after": seconds, "seconds": shown for}: the overlay command, as the
+                    runtime's command handler calls it (from another thread)
     exit_after      seconds: stop the app (a safety net)
     exit_after_cards  stop the app once this many cards have been shown
     report          where to write {"cards": [...], "plays": [...], "captured": {...},
@@ -23,7 +27,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,10 +60,11 @@ from signage_player.richtext import RichText  # noqa: E402
 from tests.player.player_fakes import FakeContent, FakeRuntime  # noqa: E402
 
 
-def text_widgets(root: Any) -> list[dict[str, Any]]:
-    """Every RichText on screen with its layout, so the test can check wrapping and fit."""
+def text_widgets(root: Any, restrict: bool = False) -> list[dict[str, Any]]:
+    """Every RichText on screen with its layout, so the test can check wrapping and fit
+    (``restrict``: only inside ``root``)."""
     out = []
-    for w in root.walk():
+    for w in root.walk(restrict=restrict):
         if isinstance(w, RichText) and w.text and w.opacity > 0:
             out.append(
                 {
@@ -71,8 +78,33 @@ def text_widgets(root: Any) -> list[dict[str, Any]]:
                     "used_font_size": w.used_font_size,
                     "fit": w.fit,
                     "wrap": w.wrap,
+                    "rect": window_rect(w),
                 }
             )
+    return out
+
+
+def window_rect(w: Any) -> list[float]:
+    """``[x, y from the top, width, height]`` of a widget in window pixels."""
+    from kivy.core.window import Window
+
+    x0, y0 = w.to_window(w.x, w.y)
+    return [round(x0, 1), round(Window.height - y0 - w.height, 1), w.width, w.height]
+
+
+def zones_report(view: Any) -> dict[str, Any]:
+    """Each zone's rect and the texts inside it (the ticker's as they stand now)."""
+    out: dict[str, Any] = {"card_area": window_rect(view.playback.card_area)}
+    for name in ("header", "ticker"):
+        zone = getattr(view, name)
+        if zone is not None:
+            out[name] = {"rect": window_rect(zone), "texts": text_widgets(zone, restrict=True)}
+    if view.ticker is not None:
+        out["ticker"]["strip_width"] = view.ticker.strip_width
+        out["ticker"]["offset"] = view.ticker._shift.x
+    if view.header is not None:
+        out["header"]["clock"] = view.header.clock
+    out["maintenance"] = view.maintenance.text if view.maintenance.shown else None
     return out
 
 
@@ -104,12 +136,34 @@ def main(scenario_path: str) -> int:
     videos: list[tuple[dict[str, Any], Any]] = []
     captured: dict[str, Any] = {}
     pending = list(scenario.get("captures", []))
+    in_flight: list[str] = []  # scheduled, not yet taken
+
+    def laid_out() -> bool:
+        """The widgets have the window's size (the first frames of a run may not yet)."""
+        from kivy.core.window import Window
+
+        view = app.signage
+        if view is None or tuple(view.zones.size) != tuple(Window.size):
+            return False
+        zones = [z for z in (view.header, view.playback, view.ticker) if z is not None]
+        inner = [w for z in zones for w in z.walk(restrict=True)]
+        return all(z.width == Window.width for z in zones) and all(
+            w.width > 1 for w in inner if isinstance(w, RichText) and w.text and w.opacity > 0
+        )
 
     def capture(want: dict[str, Any], _dt: float) -> None:
+        if not laid_out():
+            Clock.schedule_once(lambda dt: capture(want, dt), 0.2)
+            return
         path = save_screenshot(want["path"])
         assert app.view is not None
-        captured[want["path"]] = {"texts": text_widgets(app.view), "file": str(path)}
-        if not pending and not scenario.get("run_to_exit"):
+        captured[want["path"]] = {
+            "texts": text_widgets(app.view),
+            "file": str(path),
+            "zones": zones_report(app.signage),
+        }
+        in_flight.remove(want["path"])
+        if not pending and not in_flight and not scenario.get("run_to_exit"):
             Clock.schedule_once(lambda _dt: app.stop(), 0.1)
 
     def picture_rect(entry: dict[str, Any], _dt: float) -> None:
@@ -134,7 +188,7 @@ def main(scenario_path: str) -> int:
                 "kind": card.kind if card else None,
             }
         )
-        showing = app._showing
+        showing = app.signage.showing if app.signage is not None else None
         if card is not None and showing is not None and showing.stream is not None:
             entry: dict[str, Any] = {"item": item, "language": lang, "t": cards[-1]["t"]}
             videos.append((entry, showing.stream))
@@ -148,11 +202,42 @@ def main(scenario_path: str) -> int:
                 if want.get("nth", 1) != seen:
                     continue
                 pending.remove(want)
+                in_flight.append(want["path"])
                 Clock.schedule_once(lambda dt, w=want: capture(w, dt), want.get("delay", 0.7))
 
     app.bind(on_card=on_card)
+    for want in scenario.get("timed_captures", []):
+
+        def timed(_dt: float, w: dict[str, Any] = want) -> None:
+            if not laid_out():
+                Clock.schedule_once(lambda dt: timed(dt, w), 0.2)
+                return
+            path = save_screenshot(w["path"])
+            captured[w["path"]] = {
+                "texts": text_widgets(app.view),
+                "file": str(path),
+                "zones": zones_report(app.signage),
+                "t": round(time.monotonic() - t0, 3),
+            }
+
+        Clock.schedule_once(timed, want["after"])
+    for press in scenario.get("keys", []):
+        Clock.schedule_once(
+            lambda _dt, k=press["key"]: subprocess.Popen(["xdotool", "key", k]), press["after"]
+        )
+    maintenance = scenario.get("maintenance")
+    if maintenance is not None:
+
+        def overlay_command() -> None:  # as CommandHandler calls it, on paho's thread
+            Clock.schedule_once(
+                lambda _dt: app.signage.show_maintenance(seconds=maintenance["seconds"])
+            )
+
+        threading.Timer(maintenance["after"], overlay_command).start()
     if publish_after is not None and content is not None:
         runtime.publish_later(content, publish_after)
+    zones_at_exit: dict[str, Any] = {}
+    app.bind(on_stop=lambda _app: zones_at_exit.update(zones_report(app.signage)))
     app.run()
 
     report = {
@@ -160,8 +245,9 @@ def main(scenario_path: str) -> int:
         "plays": [{**p, "started_at": p["started_at"].isoformat()} for p in runtime.plays],
         "now_playing": runtime.now_playing,
         "captured": captured,
-        "missed_captures": pending,
+        "missed_captures": pending + in_flight,
         "problems": list(app.problems),
+        "zones_at_exit": zones_at_exit,
         "status": app.view.status.text if app.view is not None else None,
         "videos": [
             {

@@ -88,6 +88,21 @@ class FakeRuntime:
     def status(self) -> FakeStatus:
         return self.status_value
 
+    def maintenance_info(self) -> dict[str, Any]:
+        """As ``Runtime.maintenance_info``: this machine's real addresses, made-up counts."""
+        from device_runtime.netinfo import addresses
+
+        version = self.current.manifest.version if self.current is not None else None
+        return {
+            "device_id": "adot-hall-1",
+            "app": {"name": "signage-player", "version": "test"},
+            "manifest_version": version,
+            "cache": {"bytes": 52_428_800, "files": 14, "missing": 0},
+            "sync": {"state": "idle", "last_ok": "2026-12-02T08:10:00Z", "last_error": None},
+            "addresses": addresses(),
+            "server_url": "http://127.0.0.1:8000",
+        }
+
 
 def text_item(
     item_id: str, variants: dict[str, dict[str, str]], duration_s: int = 10

@@ -76,6 +76,23 @@ def test_each_item_is_shown_in_each_language_in_turn() -> None:
     assert p.cards[1].title == "ຍິນດີຕ້ອນຮັບ" and p.cards[1].body == "ດ່ານ ອາເດີດ"
 
 
+def test_side_by_side_puts_the_first_two_languages_of_a_text_item_on_one_card() -> None:
+    img = image_item("map", SHA, {"vi": "Sơ đồ", "lo": "ແຜນທີ່"})
+    both = playlist("welcome", [WELCOME, HOURS, img], fallback=True)
+    both["bilingual"] = "side_by_side"
+    m = manifest([both], assets={SHA: {"size": 1, "media_type": "x"}})
+    cards = programme(m, at("09:00")).cards
+    # vi | lo together, then English alone; images stay one language per card.
+    assert [c.languages for c in cards] == [
+        ("vi", "lo"), ("en",), ("vi", "lo"), ("vi",), ("lo",),
+    ]  # fmt: skip
+    assert cards[0].beside is not None and cards[0].beside.title == "ຍິນດີຕ້ອນຮັບ"
+    assert cards[0].duration_s == 12  # a reader of either language gets the whole time
+    # A second language that only falls back to the first's text: the card stays alone.
+    vi_only = {"id": "x", "kind": "text", "duration_s": 5, "variants": {"vi": {"title": "Chỉ"}}}
+    assert [c.languages for c in item_cards("p", vi_only, ["vi", "lo"], True)] == [("vi",)]
+
+
 def test_a_missing_variant_falls_back_but_is_never_shown_twice_for_one_item() -> None:
     vi_only = {"id": "x", "kind": "text", "duration_s": 5, "variants": {"vi": {"title": "Chỉ"}}}
     en_only = {"id": "y", "kind": "text", "duration_s": 5, "variants": {"en": {"title": "Only"}}}

@@ -68,10 +68,20 @@ def store_clip(cache: Path, tmp: Path, name: str, media_type: str, **kw: Any) ->
     return store_asset(cache, path.read_bytes(), media_type)
 
 
-def blank_frames(frames: np.ndarray) -> tuple[list[int], int, int]:
+def blank_frames(
+    frames: np.ndarray, rect: tuple[int, int, int, int] | None = None
+) -> tuple[list[int], int, int]:
     """Blank card areas between the first and the last drawn picture (before: the window
-    is not up yet; after: it has closed)."""
-    flags = [blank(card_area(f)) for f in frames]
+    is not up yet; after: it has closed). ``rect`` (x, y from the top, width, height in
+    film pixels): the card area when a layout moved it; default: ``film.card_area``."""
+
+    def area(f: np.ndarray) -> np.ndarray:
+        if rect is None:
+            return card_area(f)
+        x, y, w, h = rect
+        return f[y : y + h, x : x + w]
+
+    flags = [blank(area(f)) for f in frames]
     drawn = [i for i, b in enumerate(flags) if not b]
     assert drawn, "the film shows nothing but blank pictures"
     first, last = drawn[0], drawn[-1]
@@ -84,11 +94,33 @@ def save_film_frames(frames: np.ndarray, indices: list[int], prefix: str) -> Non
         cv2.imwrite(str(ARTIFACTS / f"{prefix}-{i:04d}.png"), frames[i])
 
 
+# With a layout the header's clock ticks and the ticker scrolls all the time, so the
+# whole picture is never blank: the film is judged on the card area alone.
+SWITCH_LAYOUT = {
+    "orientation": "landscape",
+    "header": True,
+    "ticker": True,
+    "title": {"vi": "Cửa khẩu A Đớt", "lo": "ດ່ານ ອາເດີດ"},
+    "notices": [
+        {
+            "id": "adot-notice-papers",
+            "until": None,
+            "texts": {
+                "vi": "Xin chuẩn bị sẵn hộ chiếu hoặc giấy thông hành trước khi xếp hàng.",
+                "lo": "ກະລຸນາກຽມໜັງສືຜ່ານແດນ ຫຼື ໃບຜ່ານແດນ ໃຫ້ພ້ອມກ່ອນເຂົ້າແຖວ.",
+            },
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("with_layout", [False, True], ids=["full-screen", "header-ticker"])
 def test_text_video_image_switches_never_show_a_blank_frame(
-    display: Display, tmp_path: Path
+    display: Display, tmp_path: Path, with_layout: bool
 ) -> None:
     """Vietnamese and Lao text → H.264 video → image → WebM video → text, filmed:
-    every filmed picture of the card area between start and exit has something drawn."""
+    every filmed picture of the card area between start and exit has something drawn,
+    with and without the header and the ticker around it."""
     cache = tmp_path / "cache"
     h264, h264_meta = store_clip(cache, tmp_path, "a.mp4", "video/mp4", fps=25, frames=50)
     webm, webm_meta = store_clip(
@@ -105,6 +137,10 @@ def test_text_video_image_switches_never_show_a_blank_frame(
         [playlist("adot", items, fallback=True)],
         assets={h264: h264_meta, webm: webm_meta, img: img_meta},
     )
+    prefix = "player"
+    if with_layout:
+        signed["layout"] = SWITCH_LAYOUT
+        prefix = "player-layout"
     shots = {
         "video-before-lo": ("welcome", "lo", 1),
         "video-clip": ("clip", "vi", 1),
@@ -123,7 +159,7 @@ def test_text_video_image_switches_never_show_a_blank_frame(
                         "item": item,
                         "language": lang,
                         "nth": nth,
-                        "path": str(ARTIFACTS / f"player-{name}.png"),
+                        "path": str(ARTIFACTS / f"{prefix}-{name}.png"),
                     }
                     for name, (item, lang, nth) in shots.items()
                 ],
@@ -146,22 +182,35 @@ def test_text_video_image_switches_never_show_a_blank_frame(
     assert report["problems"] == []
 
     frames = film.frames()
-    blanks, first, last = blank_frames(frames)
+    rect = None
+    if with_layout:
+        zones = report["captured"][str(ARTIFACTS / f"{prefix}-video-clip.png")]["zones"]
+        assert "header" in zones and "ticker" in zones, zones
+        x, y, w, h = (round(v * film.scale) for v in zones["card_area"])
+        rect = (x + 2, y + 2, w - 4, h - 4)
+        # The film shows the zones: the header and the ticker are drawn in every picture.
+        ty = round(zones["ticker"]["rect"][1] * film.scale)
+        assert all(not blank(f[ty + 2 :, :]) for f in frames[len(frames) // 4 : -len(frames) // 4])
+    blanks, first, last = blank_frames(frames, rect)
     # The film covers the run: from the first card to past the second round of text.
     span_s = (last - first) / film.fps
     assert span_s > 8, f"only {span_s:.1f} s filmed"
-    save_film_frames(frames, list(range(first, last + 1, max(1, (last - first) // 12))), "film")
+    name = "film-layout" if with_layout else "film"
+    save_film_frames(frames, list(range(first, last + 1, max(1, (last - first) // 12))), name)
     if blanks:
-        save_film_frames(frames, blanks[:10], "film-blank")
+        save_film_frames(frames, blanks[:10], f"{name}-blank")
     assert not blanks, f"{len(blanks)} blank pictures, e.g. film frames {blanks[:10]}"
 
     # The text before and after a video is still right: drawn, wrapped, nothing clipped.
     for name in shots:
-        png = ARTIFACTS / f"player-{name}.png"
+        png = ARTIFACTS / f"{prefix}-{name}.png"
         assert drawn_fraction(png) > 0.005, f"{name} is blank"
         check_layout(report["captured"][str(png)]["texts"])
-    before = cv2.imread(str(ARTIFACTS / "player-video-before-lo.png")).astype(int)
-    after = cv2.imread(str(ARTIFACTS / "player-video-after-lo.png")).astype(int)
+    before = cv2.imread(str(ARTIFACTS / f"{prefix}-video-before-lo.png")).astype(int)
+    after = cv2.imread(str(ARTIFACTS / f"{prefix}-video-after-lo.png")).astype(int)
+    if rect is not None:  # the clock and the ticker moved on meanwhile: compare the card
+        x, y, w, h = (round(v / film.scale) for v in rect)
+        before, after = before[y : y + h, x : x + w], after[y : y + h, x : x + w]
     assert np.abs(before - after).mean() < 1, "the Lao card looks different after a video"
 
     # Proof of play: each video that played to its end is recorded once.

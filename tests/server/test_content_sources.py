@@ -72,6 +72,8 @@ def entries(node: Any) -> Iterator[dict[str, Any]]:
 
 def vietnamese(entry: dict[str, Any]) -> str:
     text = entry.get("text", {}).get("vi", {}) if isinstance(entry.get("text"), dict) else {}
+    if isinstance(text, str):  # a ticker notice: one line per language
+        text = {"body": text}
     caption = entry.get("caption", {}).get("vi", "") if "caption" in entry else ""
     return " ".join([text.get("title", ""), text.get("body", ""), caption])
 

@@ -30,6 +30,7 @@ page:
           lo: {title: "ບໍ່ເສຍພາສີ", body: "ເຫຼົ້າ 1,5 ລິດ"}
       - id: adot-declare
         position: 5
+        link: https://www.customs.gov.vn/
         text:
           vi: {title: "Khai báo", body: "Tiền mặt trên 5.000 USD"}
           lo: {title: "ແຈ້ງພາສີ", body: "ເງິນສົດເກີນ 5.000 ໂດລາ"}
@@ -80,6 +81,11 @@ def test_pages_reach_the_manifest_in_the_shape_the_api_gives_them(
     assert pages["adot-duty-free"]["kind"] == "page"
     assert pages["adot-duty-free"]["variants"]["lo"]["image"] == sha
     assert pages["adot-declare"]["position"] == 5
+    # The official link goes to every language's variant, for the kiosk's QR code.
+    assert {v.get("link") for v in pages["adot-declare"]["variants"].values()} == {
+        "https://www.customs.gov.vn/"
+    }
+    assert "link" not in pages["adot-duty-free"]["variants"]["vi"]
     assert pages["adot-health"]["position"] == 1
     assert signed["assets"][sha]["media_type"] == "image/png"
     assert (settings.assets_dir / sha).read_bytes() == png()
@@ -102,6 +108,35 @@ def test_imported_pages_are_the_pages_of_the_api(
     body = {k: r.json()[k] for k in ("id", "site_id", "parent_id", "kind", "position")}
     body["variants"] = {"vi": {"title": "Miễn thuế (mới)"}, "lo": {"title": "ບໍ່ເສຍພາສີ"}}
     assert server.client.put("/api/v1/pages/adot-duty-free", json=body, headers=admin).is_success
+
+
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("http://evisa.gov.vn", "must start with https://"),
+        ("javascript:alert(1)", "must start with https://"),
+        ("https://", "no valid site name"),
+        ("https://evisa.gov.vn/a b", "spaces"),
+    ],
+)
+def test_the_api_refuses_a_page_link_that_is_not_https(
+    server: Server, pages_dir: Path, settings: Settings, link: str, reason: str
+) -> None:
+    assert main(["import", str(pages_dir), "--data-dir", str(settings.data_dir)]) == 0
+    admin = add_user(server, "root", "admin", None)
+    page = server.client.get("/api/v1/pages/adot-duty-free", headers=admin).json()
+    body = {k: page[k] for k in ("id", "site_id", "parent_id", "kind", "position")}
+    body["variants"] = {"vi": {"title": "Miễn thuế", "link": link}, "lo": {"title": "ບໍ່ເສຍພາສີ"}}
+    r = server.client.put("/api/v1/pages/adot-duty-free", json=body, headers=admin)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert reason in r.text and "link" in r.text
+    unchanged = server.client.get("/api/v1/pages/adot-duty-free", headers=admin).json()
+    assert "link" not in unchanged["variants"]["vi"]
+    body["variants"]["vi"]["link"] = "https://evisa.gov.vn"
+    r = server.client.put("/api/v1/pages/adot-duty-free", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["variants"]["vi"]["link"] == "https://evisa.gov.vn"
 
 
 # (text to replace, replacement, fragment on the offending line, words of the reason)
@@ -131,6 +166,14 @@ BAD_PAGES = {
     "unknown site": ('    site: adot\n    text:\n      vi: {title: "Y',
                      '    site: adott\n    text:\n      vi: {title: "Y',
                      "site: adott", "site 'adott' does not exist"),
+    "link that is not https": (
+        "link: https://www.customs.gov.vn/", "link: http://www.customs.gov.vn/",
+        "link: http://", "must start with https://",
+    ),
+    "link that is not an address": (
+        "link: https://www.customs.gov.vn/", "link: [customs]", "link: [customs]",
+        "link must be an https:// address",
+    ),
     "id used twice": ("  - id: adot-health", "  - id: adot-declare  # again", "# again",
                       "page 'adot-declare' is defined twice"),
 }  # fmt: skip
