@@ -234,6 +234,7 @@ def kiosk_app_driver(scenario: dict[str, Any], runtime: Any) -> Any:
             rep.extra = {
                 "screen": type(view).__name__ if view is not None else None,
                 "kiosk_language": self.browser.language,
+                "attract": bool(self.root_widget is not None and self.root_widget.attract.active),
             }
             rep.report(dt)
 

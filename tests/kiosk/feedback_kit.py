@@ -68,6 +68,17 @@ class Window:
         )
         return self.wait(lambda s: s["touches"] > before, f"the tap on {action!r} to arrive")
 
+    def tap_at(self, x: int, y: int) -> dict[str, Any]:
+        """Tap the window at (x, y) pixels from its top left; the state after the tap."""
+        before = self.state()["touches"]
+        subprocess.run(
+            ["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"],
+            env=self.display.env(),
+            check=True,
+            timeout=20,
+        )
+        return self.wait(lambda s: s["touches"] > before, f"the tap at {x},{y} to arrive")
+
     def command(self, **command: Any) -> None:
         done = self.state().get("commands", 0)
         with self.commands_path.open("a", encoding="utf-8") as f:

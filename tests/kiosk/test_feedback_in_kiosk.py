@@ -106,6 +106,40 @@ def test_feedback_from_a_page_in_lao_reaches_the_server_with_that_page(
         ]
 
 
+@pytest.mark.live
+def test_a_form_left_alone_is_thrown_away_when_the_kiosk_falls_idle(
+    tmp_path: Path, stack: Stack
+) -> None:
+    config = stack.root / "devices" / f"{DEVICE}.toml"
+    config.write_text(config.read_text() + "\npoll_interval_s = 1\n", encoding="utf-8")
+    with xvfb(tmp_path / "x") as display:
+        scenario = {"config": str(config), "app": True, "idle_s": 6}
+        with kiosk_window(display, tmp_path / "kiosk", **scenario) as window:
+            window.wait(lambda s: feedback_button(s) is not None, "the feedback button", 60)
+            window.tap("feedback")
+            window.wait(lambda s: s["form"] == 1 and s["state"] == "form", "the form")
+            window.tap("rate:1")
+            for action in ("char:x", "char:y", "char:z"):
+                window.tap(action)
+            window.wait(lambda s: s["text"] == "xyz", "the comment")
+            state = window.wait(lambda s: s["attract"], "the attract loop", 30)
+            assert state["state"] == "done"  # the form is gone with what was typed
+            window.tap_at(640, 360)  # a touch ends the attract loop
+            state = window.wait(lambda s: not s["attract"] and s["screen"] == "HomeView", "home")
+            window.tap("feedback")
+            state = window.wait(lambda s: s["form"] == 2 and s["state"] == "form", "a new form")
+            assert state["text"] == ""
+            assert not any(
+                b["selected"] for b in state["buttons"] if b["action"].startswith("rate:")
+            )
+            # everything the kiosk queued (its plays in the attract loop) reached the server
+            window.wait(lambda s: s["pending"] == 0, "the queue sent", 60)
+        r = requests.get(
+            f"{stack.server_url}/api/v1/feedback", headers=admin_headers(stack), timeout=10
+        )
+        assert r.json()["total"] == 0
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Any:
     s = Stack.running(tmp_path / "stack", {DEVICE: "adot-hall"})
