@@ -31,6 +31,7 @@ from .routers import (
     audit,
     auth,
     devices,
+    feedback,
     groups,
     health,
     keys,
@@ -154,6 +155,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         api.include_router(module.router)
     api.include_router(fleet_router.router)
     api.include_router(alerts_router.router)
+    api.include_router(feedback.router)
     api.include_router(layouts.router)
     app.include_router(api)
     app.include_router(health.router)

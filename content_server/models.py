@@ -171,6 +171,30 @@ class PlayCount:
 
 
 @dataclass(frozen=True)
+class FeedbackRecord:
+    """A traveller's feedback from a kiosk, as the device sent it."""
+
+    id: str
+    device_id: str
+    ts: str
+    received_at: str
+    rating: int
+    language: str
+    page_id: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class FeedbackCount:
+    """Feedback records per device, rating and language."""
+
+    device_id: str
+    rating: int
+    language: str
+    count: int
+
+
+@dataclass(frozen=True)
 class HealthRow:
     """What the server last heard from a device over MQTT (times as received)."""
 
@@ -261,18 +285,6 @@ class DailyPlays:
     day: str  # local date (Asia/Ho_Chi_Minh)
     plays: int
     duration_ms: int
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """One traveller's feedback record from a kiosk, as the events route stored it."""
-
-    device_id: str
-    ts: str
-    rating: int | None
-    language: str | None
-    page_id: str | None
-    comment: str | None
 
 
 @dataclass(frozen=True)

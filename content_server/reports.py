@@ -138,7 +138,9 @@ def yearly(
     for row in store.daily_plays([d.id for d in devices], *bounds):
         n, ms = plays.get(row.device_id, (0, 0))
         plays[row.device_id] = (n + row.plays, ms + int(row.duration_ms or 0))
-    feedback = store.feedback_counts([d.id for d in devices], *bounds)
+    feedback: dict[str, int] = {}
+    for fb in store.feedback_counts([d.id for d in devices], *bounds):
+        feedback[fb.device_id] = feedback.get(fb.device_id, 0) + fb.count
     ups = {u.device_id: u for u in uptime(store, devices, since, until, now)}
     gates: dict[str, list[Device]] = {}
     for d in devices:

@@ -351,3 +351,31 @@ class NoticeIn(NoticeBody):
 
 class NoticeOut(NoticeIn):
     updated_at: str
+
+
+class FeedbackOut(BaseModel):
+    """A traveller's feedback from a kiosk. ``comment`` is exactly as typed: plain text,
+    never markup (show it as text)."""
+
+    id: str
+    site_id: str
+    device_id: str
+    ts: str = Field(description="When it was sent at the kiosk (UTC).")
+    received_at: str = Field(description="When the server received it (UTC).")
+    rating: int = Field(ge=1, le=5)
+    language: str = Field(description="The kiosk's language when it was given.")
+    page_id: str | None = Field(None, description="The kiosk page it is about, if chosen.")
+    comment: str | None = None
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackOut] = Field(description="Newest first.")
+    total: int = Field(description="Records matching the filters, on every page.")
+    next_offset: int | None = Field(description="Ask with offset= this for the next page.")
+
+
+class FeedbackCountOut(BaseModel):
+    site_id: str
+    rating: int
+    language: str
+    count: int

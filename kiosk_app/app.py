@@ -23,6 +23,7 @@ decision (``Browser``); how it looks is ``screens``'s. The app wires them:
 ``on_attract(active)`` when the attract loop starts or stops (tests and the bench
 listen to them). The bottom ``toolbar`` (``KioskRoot.toolbar``) holds the text-size
 and contrast buttons; other buttons may be added to it with ``add_toolbar_button``.
+The feedback button is one (``feedback_entry``: the form over every screen).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from signage_player.alert_overlay import AlertOverlay
 from signage_player.alert_overlay import load_kv as load_alert_kv
 from signage_player.resources import resource_path
 
-from . import strings
+from . import feedback_entry, strings
 from .config import KioskSettings
 from .presenter import Browser, View
 from .screens import KioskButton, KioskScreen, build_screen
@@ -204,6 +205,7 @@ class KioskApp(App):
         if commands is not None:
             commands.screenshot_provider = self._screenshot_for_server
             commands.add_restart_listener(lambda: Clock.schedule_once(lambda _dt: self.stop()))
+        self.feedback = feedback_entry.install(self)  # the feedback button, on every screen
         self.apply_content(self.runtime.current)
         self.show_alerts()
         self.touched()

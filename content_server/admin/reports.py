@@ -159,16 +159,20 @@ def feedback_page(
         raise InvalidInputError(N_("The rating is a number from 1 to 5."))
     devices = reports.devices_in(state.store, scope.ids, scope.sites, site)
     site_of = {d.id: d.site_id for d in devices}
-    found = state.store.feedback(
-        [d.id for d in devices], *reports.utc_bounds(since, until), stars, language or None
+    bounds = reports.utc_bounds(since, until)
+    found, total = state.store.feedback(
+        [d.id for d in devices], *bounds, stars, language or None, limit=500
     )
-    counts = Counter(f.rating for f in found)
+    counts: Counter[int] = Counter()
+    for row in state.store.feedback_counts([d.id for d in devices], *bounds):
+        if (stars is None or row.rating == stars) and (not language or row.language == language):
+            counts[row.rating] += row.count
     chart = hbars(
         [(f"{n}★", counts.get(n, 0), tr.number(counts.get(n, 0))) for n in range(5, 0, -1)],
         title=tr.gettext("Feedback by rating"), width=420,
     )  # fmt: skip
-    ctx = {"rows": found, "site_of": site_of, "since": since, "until": until, "site": site,
-           "rating": stars, "language": language or "", "chart": chart,
+    ctx = {"rows": found, "total": total, "site_of": site_of, "since": since, "until": until,
+           "site": site, "rating": stars, "language": language or "", "chart": chart,
            "sites": [scope.sites[s] for s in sorted(scope.ids)], "site_name": site_name,
            "all_sites": scope.sites}  # fmt: skip
     return render(request, "feedback.html", ctx)

@@ -9,6 +9,9 @@ or one device). Dates are local dates in Asia/Ho_Chi_Minh, ``until`` inclusive.
 device's share of the period it was heard, ``…/yearly?year=`` the plays, uptime
 and feedback per gate for the culture department; each has a ``.csv`` twin
 (UTF-8 with a byte-order mark, for Excel). The sums are ``reports.py``'s.
+
+``GET /reports/feedback?since=…&until=…`` counts kiosk feedback per site, rating
+and language, scoped the same way.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ from signage_core.timefmt import format_time
 from .. import reports
 from ..access import UserScope
 from ..deps import State
+from ..errors import InvalidInputError
 from ..models import Device, descendants
-from ..schemas_admin import ID, DailyPlayOut, GateYearOut, PlayCount, UptimeOut
+from ..schemas_admin import ID, DailyPlayOut, FeedbackCountOut, GateYearOut, PlayCount, UptimeOut
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 MAX_DAYS = 366
 
 
-def _utc(day: date) -> str:
+def local_midnight_utc(day: date) -> str:
+    """The start of a local date (Asia/Ho_Chi_Minh) as a UTC time."""
     return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(DEFAULT_TIMEZONE)))
 
 
@@ -55,7 +60,9 @@ def plays(
         for d in state.store.devices(include_revoked=True)
         if d.site_id in sites and (device_id is None or d.id == device_id)
     ]
-    rows = state.store.play_counts(devices, _utc(since), _utc(until + timedelta(days=1)))
+    rows = state.store.play_counts(
+        devices, local_midnight_utc(since), local_midnight_utc(until + timedelta(days=1))
+    )
     return [PlayCount(**asdict(r)) for r in rows]
 
 
@@ -164,3 +171,34 @@ def yearly_csv(scope: UserScope, state: State, year: Year) -> Response:
          for g in rows],
     )  # fmt: skip
     return _csv(f"activity-{year}.csv", body)
+
+
+@router.get("/feedback", summary="Kiosk feedback counts per site, rating and language")
+def feedback_counts(
+    scope: UserScope,
+    state: State,
+    since: Annotated[date, Query(description="First local date, like 2026-12-01.")],
+    until: Annotated[date, Query(description="Last local date (inclusive).")],
+    site_id: Annotated[str | None, Query(pattern=ID)] = None,
+) -> list[FeedbackCountOut]:
+    if until < since:
+        raise InvalidInputError(f"the report ends ({until}) before it starts ({since})")
+    if (until - since).days >= MAX_DAYS:
+        raise InvalidInputError(f"a report covers at most {MAX_DAYS} days; split it")
+    sites = scope.ids
+    if site_id is not None:
+        sites = descendants(scope.check_site(site_id).id, scope.sites) & scope.ids
+    site_of = {
+        d.id: d.site_id for d in state.store.devices(include_revoked=True) if d.site_id in sites
+    }
+    rows = state.store.feedback_counts(
+        site_of, local_midnight_utc(since), local_midnight_utc(until + timedelta(days=1))
+    )
+    totals: dict[tuple[str, int, str], int] = {}
+    for r in rows:
+        key = (site_of[r.device_id], r.rating, r.language)
+        totals[key] = totals.get(key, 0) + r.count
+    return [
+        FeedbackCountOut(site_id=s, rating=rt, language=lang, count=n)
+        for (s, rt, lang), n in sorted(totals.items())
+    ]

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..models import DailyPlays, Feedback, PlayCount
+from ..models import DailyPlays, FeedbackCount, FeedbackRecord, PlayCount
 from .connection import Connection, marks, to_json
 
 
@@ -139,51 +139,85 @@ class DeliverySql:
         )
         return [DailyPlays(**r) for r in rows]
 
-    def feedback_counts(self, device_ids: Iterable[str], since: str, until: str) -> dict[str, int]:
-        """``{device: feedback records}`` in [since, until).
-
-        Counted from the records the events route stores (``kind = 'feedback'``); this
-        is the one place reports read feedback from, so a feedback table of its own
-        only has to change this query."""
+    def _feedback_where(
+        self,
+        device_ids: Iterable[str],
+        since: str | None,
+        until: str | None,
+        rating: int | None,
+        language: str | None,
+    ) -> tuple[str, list[Any]]:
         wanted = sorted(set(device_ids))
-        if not wanted:
-            return {}
-        rows = self.db.rows(
-            f"""SELECT device_id, count(*) AS n FROM events
-                WHERE kind = 'feedback' AND device_id IN ({marks(wanted)}) AND ts >= ? AND ts < ?
-                GROUP BY device_id""",
-            [*wanted, since, until],
-        )
-        return {r["device_id"]: int(r["n"]) for r in rows}
+        where = [f"kind = 'feedback' AND device_id IN ({marks(wanted)})"]
+        args: list[Any] = list(wanted)
+        if since is not None:
+            where.append("ts >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("ts < ?")
+            args.append(until)
+        if rating is not None:
+            where.append("json_extract(body, '$.rating') = ?")
+            args.append(rating)
+        if language is not None:
+            where.append("json_extract(body, '$.language') = ?")
+            args.append(language)
+        return " AND ".join(where), args
 
     def feedback(
-        self, device_ids: Iterable[str], since: str, until: str, rating: int | None = None,
-        language: str | None = None, limit: int = 500,
-    ) -> list[Feedback]:  # fmt: skip
-        """Feedback records in [since, until), newest first (like ``feedback_counts``, read
-        from the stored events)."""
-        wanted = sorted(set(device_ids))
-        if not wanted:
-            return []
-        where = ""
-        params: list[Any] = [*wanted, since, until]
-        if rating is not None:
-            where += " AND json_extract(body, '$.rating') = ?"
-            params.append(rating)
-        if language is not None:
-            where += " AND json_extract(body, '$.language') = ?"
-            params.append(language)
+        self,
+        device_ids: Iterable[str],
+        since: str | None = None,
+        until: str | None = None,
+        rating: int | None = None,
+        language: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[FeedbackRecord], int]:
+        """Feedback records of these devices in [since, until), newest first, and how many
+        match in all (for paging)."""
+        ids = list(device_ids)
+        if not ids:
+            return [], 0
+        where, args = self._feedback_where(ids, since, until, rating, language)
+        total = self.db.one(f"SELECT count(*) AS n FROM events WHERE {where}", args)
         rows = self.db.rows(
-            f"""SELECT device_id, ts, json_extract(body, '$.rating') AS rating,
-                       json_extract(body, '$.language') AS language,
-                       json_extract(body, '$.page_id') AS page_id,
-                       json_extract(body, '$.comment') AS comment
-                FROM events WHERE kind = 'feedback' AND device_id IN ({marks(wanted)})
-                  AND ts >= ? AND ts < ?{where}
-                ORDER BY ts DESC, id LIMIT ?""",
-            [*params, limit],
+            f"""SELECT id, device_id, ts, received_at, body FROM events WHERE {where}
+                ORDER BY ts DESC, id LIMIT ? OFFSET ?""",
+            [*args, limit, offset],
         )
-        return [Feedback(**r) for r in rows]
+        out = []
+        for r in rows:
+            body = json.loads(r["body"])
+            out.append(
+                FeedbackRecord(
+                    id=r["id"],
+                    device_id=r["device_id"],
+                    ts=r["ts"],
+                    received_at=r["received_at"],
+                    rating=int(body["rating"]),
+                    language=str(body["language"]),
+                    page_id=body.get("page_id"),
+                    comment=body.get("comment"),
+                )
+            )
+        return out, int(total["n"]) if total else 0
+
+    def feedback_counts(
+        self, device_ids: Iterable[str], since: str, until: str
+    ) -> list[FeedbackCount]:
+        """Feedback records per device, rating and language in [since, until)."""
+        ids = list(device_ids)
+        if not ids:
+            return []
+        where, args = self._feedback_where(ids, since, until, None, None)
+        rows = self.db.rows(
+            f"""SELECT device_id, json_extract(body, '$.rating') AS rating,
+                       json_extract(body, '$.language') AS language, count(*) AS count
+                FROM events WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+            args,
+        )
+        return [FeedbackCount(**r) for r in rows]
 
     def prune_events(self, received_before: str) -> int:
         """Delete records the server received before the given time; how many."""

@@ -264,6 +264,12 @@ def m411_device_uptime_days(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m421_feedback_index(db: Database) -> None:
+    """Kiosk feedback is read by kind and time (``GET /feedback``, ``/reports/feedback``)."""
+    db.execute("CREATE INDEX IF NOT EXISTS events_kind_device_ts ON events (kind, device_id, ts)")
+
+
+@MIGRATIONS()
 def m431_layouts(db: Database) -> None:
     """Screen layouts per site (inherited down the tree) and the ticker's notices."""
     db.execute(

@@ -223,7 +223,8 @@ def test_normal_requests_still_work_through_the_limit(live: LiveServer) -> None:
         timeout=30,
     )
     assert r.status_code == 204, r.text
-    event = {"id": "0b6c9c43-51a4-4b5e-9e51-6a1f1f0c2a11", "kind": "feedback"}
+    event: dict[str, object] = {"id": "0b6c9c43-51a4-4b5e-9e51-6a1f1f0c2a11", "kind": "feedback"}
+    event.update(rating=5, language="vi")
     event["ts"] = format_time(NOW)
     r = requests.post(
         f"{live.url}/api/v1/devices/adot-hall-1/events",

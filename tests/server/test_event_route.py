@@ -25,7 +25,7 @@ def play(**extra: Any) -> dict[str, Any]:
 
 
 def test_a_batch_is_stored_and_a_resend_is_counted_as_duplicates(server: Server) -> None:
-    batch = [play(), play(), {**play(), "kind": "feedback", "rating": 4}]
+    batch = [play(), play(), {**play(), "kind": "feedback", "rating": 4, "language": "lo"}]
     r = server.client.post(URL.format("adot-hall-1"), json={"events": batch}, headers=server.auth())
     assert r.status_code == 200
     assert r.json() == {"accepted": 3, "duplicates": 0}
