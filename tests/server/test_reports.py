@@ -98,9 +98,18 @@ def test_uptime_is_the_share_of_the_period_since_enrolment(server: Server) -> No
 
 def test_the_yearly_report_counts_plays_uptime_and_feedback_per_gate(server: Server) -> None:
     now = server.clock[0]
-    send(server, "adot-hall-1", [play(now), play(now), record("feedback", now, rating=5)])
     send(
-        server, "hongvan-1", [record("feedback", now, rating=2), record("feedback", now, rating=4)]
+        server,
+        "adot-hall-1",
+        [play(now), play(now), record("feedback", now, rating=5, language="vi")],
+    )
+    send(
+        server,
+        "hongvan-1",
+        [
+            record("feedback", now, rating=2, language="lo"),
+            record("feedback", now, rating=4, language="vi"),
+        ],
     )
     year = now.astimezone(ZONE).year
     admin = sign_in(server, "admin", ADMIN_PASSWORD)
