@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from device_runtime import Runtime
 from device_runtime.netinfo import addresses
 from signage_core import topics
@@ -49,6 +51,7 @@ def test_a_signed_overlay_command_reaches_the_app_and_an_unsigned_one_does_not(
         watcher.close()
 
 
+@pytest.mark.live  # the runtime's threads and timed waits (EINVAL under faketime)
 def test_skipped_videos_are_in_the_heartbeat_and_the_maintenance_facts_name_the_device(
     tmp_path: Path,
 ) -> None:
