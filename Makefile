@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 # The any-date pass: the clock shifted about three years and a few hours ahead.
 FAKE_DAYS ?= 1103.3
 
