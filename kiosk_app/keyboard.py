@@ -30,18 +30,11 @@ from kivy.uix.widget import Widget
 from signage_player.richtext import RichText
 
 from .feedback_model import Key, Typist
+from .palette import PALETTES, TOUCH_TARGET_MM
 
-KEY_MIN_MM = 9.0
-# The kiosk's normal colours (its palette names); the app passes its high-contrast one.
-NORMAL: dict[str, tuple[float, float, float, float]] = {
-    "bg": (0.05, 0.16, 0.29, 1),
-    "surface": (0.11, 0.28, 0.46, 1),
-    "text": (1, 1, 1, 1),
-    "dim": (0.84, 0.89, 0.95, 1),
-    "accent": (0.95, 0.79, 0.30, 1),
-    "accent_text": (0.05, 0.16, 0.29, 1),
-    "border": (0, 0, 0, 0),
-}
+KEY_MIN_MM = TOUCH_TARGET_MM
+# The kiosk's normal colours; the app passes its high-contrast ones.
+NORMAL = PALETTES["normal"]
 
 
 class Tap(ButtonBehavior, BoxLayout):

@@ -29,30 +29,14 @@ APP_NAME = "kiosk-app"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=APP_NAME, description="The touch kiosk: signed pages for travellers, full screen."
-    )
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--config", help="the device's TOML settings file")
-    what.add_argument(
-        "--check-config",
-        metavar="FILE",
-        help="read FILE, say whether this kiosk can run with it, and exit (0 good, 2 not)",
-    )
-    parser.add_argument(
-        "--windowed", action="store_true", help="a 1280x720 window, not full screen"
-    )
-    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the screen to PATH")
-    parser.add_argument(
-        "--screenshot-after",
-        metavar="SECONDS",
-        type=float,
-        default=5.0,
-        help="when to take --screenshot (default 5)",
-    )
-    parser.add_argument(
-        "--exit-after", metavar="SECONDS", type=float, help="close the kiosk after SECONDS"
+    from signage_player.main import device_app_parser
+
+    parser = device_app_parser(
+        APP_NAME,
+        __version__,
+        "The touch kiosk: signed pages for travellers, full screen.",
+        "kiosk",
+        "save a PNG of the screen to PATH",
     )
     return parser.parse_args(argv)
 

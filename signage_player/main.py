@@ -28,29 +28,23 @@ from . import __version__
 APP_NAME = "signage-player"
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=APP_NAME, description="Play this device's signed signage content full screen."
-    )
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--config", help="the device's TOML settings file")
-    what.add_argument(
+def device_app_parser(
+    app_name: str, version: str, description: str, what: str, screenshot_help: str
+) -> argparse.ArgumentParser:
+    """The options the player and the kiosk share (``what``: "player", "kiosk")."""
+    parser = argparse.ArgumentParser(prog=app_name, description=description)
+    parser.add_argument("--version", action="version", version=f"{app_name} {version}")
+    choice = parser.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--config", help="the device's TOML settings file")
+    choice.add_argument(
         "--check-config",
         metavar="FILE",
-        help="read FILE, say whether this player can run with it, and exit (0 good, 2 not)",
-    )
-    parser.add_argument(
-        "--headless", action="store_true", help="run sync and telemetry only, no window"
+        help=f"read FILE, say whether this {what} can run with it, and exit (0 good, 2 not)",
     )
     parser.add_argument(
         "--windowed", action="store_true", help="a 1280x720 window, not full screen"
     )
-    parser.add_argument(
-        "--screenshot",
-        metavar="PATH",
-        help="save a PNG of the screen to PATH ({n} in PATH numbers repeated shots)",
-    )
+    parser.add_argument("--screenshot", metavar="PATH", help=screenshot_help)
     parser.add_argument(
         "--screenshot-after",
         metavar="SECONDS",
@@ -59,13 +53,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="when to take --screenshot (default 5)",
     )
     parser.add_argument(
+        "--exit-after", metavar="SECONDS", type=float, help=f"close the {what} after SECONDS"
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = device_app_parser(
+        APP_NAME,
+        __version__,
+        "Play this device's signed signage content full screen.",
+        "player",
+        "save a PNG of the screen to PATH ({n} in PATH numbers repeated shots)",
+    )
+    parser.add_argument(
+        "--headless", action="store_true", help="run sync and telemetry only, no window"
+    )
+    parser.add_argument(
         "--screenshot-every",
         metavar="SECONDS",
         type=float,
         help="take --screenshot again every SECONDS (the demo uses 10)",
-    )
-    parser.add_argument(
-        "--exit-after", metavar="SECONDS", type=float, help="close the player after SECONDS"
     )
     return parser.parse_args(argv)
 

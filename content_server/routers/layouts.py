@@ -12,7 +12,6 @@ that a bad text is a 422 and never a publish that fails.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -21,15 +20,15 @@ from signage_core.errors import ManifestError
 from signage_core.layout import parse_notice, parse_title
 from signage_core.timefmt import format_time
 
-from ..access import Audit, EditorUser, UserScope, client_address
+from ..access import Audit, EditorUser, UserScope
 from ..deps import State
 from ..drafts import check_language
 from ..errors import InvalidInputError, NotFoundError
 from ..fonts import coverage, describe
-from ..models import SiteLayout, TickerNotice, descendants
-from ..publishing import publish
+from ..models import SiteLayout, TickerNotice
 from ..schemas_admin import ID, LayoutBody, LayoutOut, NoticeBody, NoticeIn, NoticeOut, PublishOut
 from ..store import LayoutStore
+from .pages import publish_site
 
 router = APIRouter(tags=["layouts"])
 
@@ -122,26 +121,8 @@ def publish_layouts(
     state: State,
     request: Request,
 ) -> PublishOut:
-    scope.check_site(site_id)
-    affected = descendants(site_id, scope.sites)
-    devices = [d.id for d in state.store.devices() if d.site_id in affected]
-    result = publish(
-        state.store,
-        state.keys,
-        state.clock(),
-        timedelta(days=state.settings.manifest_ttl_days),
-        user=user.username,
-        address=client_address(request),
-        reason=f"layout and notices of site {site_id}",
-        device_ids=devices,
-    )
-    state.remember(result)
-    return PublishOut(
-        playlist_id="",
-        revision=0,
-        version=result.version,
-        devices=[m.device_id for m in result.manifests],
-        warnings=[],
+    return publish_site(
+        site_id, f"layout and notices of site {site_id}", user, scope, state, request
     )
 
 

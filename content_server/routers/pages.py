@@ -17,14 +17,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from signage_core.timefmt import format_time
 
-from ..access import Audit, EditorUser, ScopedPage, UserScope, client_address
+from ..access import Audit, EditorUser, Scope, ScopedPage, UserScope, client_address
 from ..deps import State
 from ..drafts import check_asset, check_language
 from ..errors import ConflictError, InvalidInputError
 from ..fonts import coverage, describe
-from ..models import Page, descendants
+from ..models import Page, User, descendants
 from ..publishing import publish
 from ..schemas_admin import ID, PageIn, PageOut, PublishOut
+from ..state import ServerState
 
 router = APIRouter(prefix="/pages", tags=["pages"])
 
@@ -119,6 +120,14 @@ def publish_pages(
     state: State,
     request: Request,
 ) -> PublishOut:
+    return publish_site(site_id, f"pages of site {site_id}", user, scope, state, request)
+
+
+def publish_site(
+    site_id: str, reason: str, user: User, scope: Scope, state: ServerState, request: Request
+) -> PublishOut:
+    """Sign new manifests for every device at ``site_id`` and below (what changed is
+    site-wide: kiosk pages, a layout, ticker notices)."""
     scope.check_site(site_id)
     affected = descendants(site_id, scope.sites)
     devices = [d.id for d in state.store.devices() if d.site_id in affected]
@@ -129,7 +138,7 @@ def publish_pages(
         timedelta(days=state.settings.manifest_ttl_days),
         user=user.username,
         address=client_address(request),
-        reason=f"pages of site {site_id}",
+        reason=reason,
         device_ids=devices,
     )
     state.remember(result)
