@@ -87,33 +87,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
 
-    from device_runtime.commands import RESTART_EXIT_CODE
-    from device_runtime.runtime import Runtime
-
     configure_window(args.windowed, kiosk.dpi)
-    from signage_player.main import watch_main_loop
+    from signage_player.main import run_device_app
 
     from .app import KioskApp
 
-    runtime = Runtime(settings, app_name=APP_NAME, app_version=__version__)
-    runtime.start()
-    watch_main_loop()
-    try:
-        KioskApp(
+    return run_device_app(
+        settings,
+        APP_NAME,
+        __version__,
+        lambda runtime: KioskApp(
             runtime,
             kiosk,
             screenshot=args.screenshot,
             screenshot_after=args.screenshot_after,
             exit_after=args.exit_after,
-        ).run()
-    finally:
-        from device_runtime.sdnotify import notify
-
-        notify("STOPPING=1")
-        runtime.stop()
-    if runtime.commands.restart_requested.is_set():
-        return RESTART_EXIT_CODE  # systemd starts the kiosk again
-    return 0
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from kivy.app import App
+
+    from device_runtime.runtime import Runtime
+    from device_runtime.settings import DeviceSettings
 
 APP_NAME = "signage-player"
 
@@ -169,30 +176,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(run_headless(settings, app_name=APP_NAME, app_version=__version__))
 
-    from device_runtime.commands import RESTART_EXIT_CODE
-    from device_runtime.runtime import Runtime
-
     configure_kivy(args.windowed)
     from .app import PlayerApp
 
-    runtime = Runtime(settings, app_name=APP_NAME, app_version=__version__)
-    runtime.start()
-    watch_main_loop()
-    try:
-        PlayerApp(
+    return run_device_app(
+        settings,
+        APP_NAME,
+        __version__,
+        lambda runtime: PlayerApp(
             runtime,
             screenshot=args.screenshot,
             screenshot_after=args.screenshot_after,
             screenshot_every=args.screenshot_every,
             exit_after=args.exit_after,
-        ).run()
-    finally:
-        from device_runtime.sdnotify import notify
+        ),
+    )
 
+
+def run_device_app(
+    settings: DeviceSettings, app_name: str, version: str, make_app: Callable[[Runtime], App]
+) -> int:
+    """Start the runtime, run the Kivy app ``make_app`` builds on it, and stop: the exit
+    code systemd restarts on after a ``restart`` command, else 0. Kivy is configured."""
+    from device_runtime.commands import RESTART_EXIT_CODE
+    from device_runtime.runtime import Runtime
+    from device_runtime.sdnotify import notify
+
+    runtime = Runtime(settings, app_name=app_name, app_version=version)
+    runtime.start()
+    watch_main_loop()
+    try:
+        make_app(runtime).run()
+    finally:
         notify("STOPPING=1")
         runtime.stop()
     if runtime.commands.restart_requested.is_set():
-        return RESTART_EXIT_CODE  # systemd starts the player again
+        return RESTART_EXIT_CODE  # systemd starts the app again
     return 0
 
 
