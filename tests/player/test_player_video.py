@@ -377,3 +377,51 @@ def test_a_video_cut_short_by_the_schedule_is_not_counted_as_played(
     assert report["videos"][0]["state"] == "playing"  # cut, not ended
     played = [p["item_id"] for p in report["plays"]]
     assert "clip" not in played and played[:1] == ["open"]
+
+
+def test_a_4k_60fps_video_drops_frames_and_never_stalls_the_clock(
+    display: Display, tmp_path: Path
+) -> None:
+    """A file too heavy for this machine (3840×2160 at 60 fps, H.264): it plays in its own
+    time by dropping frames, and meanwhile the main loop keeps going: the header's clock
+    ticks on time while the video is on screen, and the next card comes when the file
+    ends."""
+    fps, count = 60, 180  # 3 s
+    cache = tmp_path / "cache"
+    sha, meta = store_clip(
+        cache, tmp_path, "heavy.mp4", "video/mp4", fps=fps, frames=count, size=(3840, 2160)
+    )
+    items = [video_item("heavy", sha, {"vi": "Hướng dẫn"}), welcome_item(duration_s=2)]
+    signed = signed_dict([playlist("p", items, fallback=True)], assets={sha: meta})
+    signed["layout"] = {**SWITCH_LAYOUT, "ticker": False}
+    report = run_player(
+        display,
+        tmp_path,
+        {
+            "manifest": signed,
+            "assets_dir": str(cache),
+            "window": [640, 360],
+            # While the clip is on screen (it starts with the app): two pictures 1.5 s apart.
+            "timed_captures": [
+                {"after": 1.0, "path": str(tmp_path / "during-1.png")},
+                {"after": 2.5, "path": str(tmp_path / "during-2.png")},
+            ],
+            "exit_after_cards": 2,  # the clip, then the welcome card
+            "run_to_exit": True,
+            "exit_after": 40,
+        },
+    )
+    assert report["problems"] == []
+    cards = report["cards"]
+    assert [c["item"] for c in cards] == ["heavy", "welcome"]
+    video = report["videos"][0]
+    assert (video["fps"], video["frame_count"], video["size"]) == (fps, count, [3840, 2160])
+    assert video["state"] == "ended", video
+    assert video["decoded"] + video["dropped"] == count, video
+    assert video["dropped"] > 0, f"this machine decoded 4K at 60 fps in time: {video}"
+    played_s = cards[1]["t"] - cards[0]["t"]
+    assert played_s <= count / fps + 1.5, f"the video slowed the show down: {played_s:.2f} s"
+    first, second = (report["captured"][str(tmp_path / f"during-{i}.png")] for i in (1, 2))
+    assert second["t"] - first["t"] <= 2.1, (first["t"], second["t"])  # the loop kept time
+    assert first["t"] < cards[1]["t"] and second["t"] < cards[1]["t"] + 0.5
+    assert first["zones"]["header"]["clock"] != second["zones"]["header"]["clock"]
