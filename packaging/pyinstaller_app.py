@@ -8,7 +8,8 @@ clipboard provider; a default Kivy build pulls every installed one, 160 MB), the
 fonts of ``assets/fonts`` and the ``.kv`` files of the app's package and of
 ``signage_player`` (whose widgets the kiosk reuses), at the same relative paths as in
 the source tree, where ``signage_player/resources.py`` finds them (``sys._MEIPASS``).
-The server's packages (FastAPI, OpenCV, NumPy, …) are left out: no app imports them.
+OpenCV and NumPy are inside (the player decodes video with OpenCV); the server's
+packages (FastAPI, Pydantic, sqlite-utils, …) are left out: no device app imports them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Never imported by a device app; excluded so that nothing drags them in.
 EXCLUDES = [
     "content_server", "fastapi", "starlette", "uvicorn", "pydantic", "pydantic_core",
-    "pydantic_settings", "sqlite_utils", "yaml", "argon2", "multipart", "cv2", "numpy",
-    "PIL", "schemathesis", "hypothesis", "pytest", "IPython", "docutils", "pygments",
+    "pydantic_settings", "sqlite_utils", "yaml", "argon2", "multipart", "PIL",
+    "schemathesis", "hypothesis", "pytest", "IPython", "docutils", "pygments",
     "kivy.core.image.img_pil", "kivy.core.image.img_ffpyplayer", "kivy.core.text.text_pango",
     "kivy.core.text.text_pil", "kivy.core.window.window_x11", "kivy.core.window.window_egl_rpi",
     "kivy_garden", "ffpyplayer", "gi", "enchant",

@@ -3,6 +3,7 @@ every font and every .kv file, at the paths signage_player/resources.py looks un
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import subprocess
 import sys
@@ -34,9 +35,24 @@ def test_the_player_carries_every_font_and_kv_file_where_resources_looks() -> No
     assert inside == fonts | kv
 
 
-def test_the_server_side_is_left_out() -> None:
-    excludes = load().EXCLUDES
-    assert {"content_server", "fastapi", "cv2", "numpy"} <= set(excludes)
+def test_the_server_side_is_left_out_and_nothing_a_device_app_imports() -> None:
+    excludes = set(load().EXCLUDES)
+    assert {"content_server", "fastapi", "pydantic", "sqlite_utils"} <= excludes
+    imported: dict[str, str] = {}  # top-level module -> a file that imports it
+    for package in ("signage_core", "device_runtime", "signage_player", "kiosk_app"):
+        for path in sorted((ROOT / package).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    imported.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+    assert "cv2" in imported, "the player decodes video with OpenCV"
+    cut = {m: f for m, f in imported.items() if m in excludes}
+    assert not cut, f"excluded from the binaries but imported by a device app: {cut}"
 
 
 @pytest.mark.live
