@@ -78,7 +78,10 @@ def build_device_app(name: str, package: str, spec: dict[str, Any]) -> None:
         analysis.datas,
         name=name,
         debug=False,
-        strip=os.environ.get("SIGNAGE_PACKAGE_STRIP", "1") == "1",
+        # Not stripped: strip leaves NumPy's OpenBLAS (which OpenCV loads) unloadable
+        # ("ELF load command address/offset not page-aligned"). SIGNAGE_PACKAGE_STRIP=1
+        # strips anyway, for a build without video.
+        strip=os.environ.get("SIGNAGE_PACKAGE_STRIP", "0") == "1",
         upx=False,
         console=True,
         runtime_tmpdir=None,
