@@ -13,11 +13,14 @@ no route, as a post whose link is down).
    is taken: the player sends it on the first frame of its main loop, after
    ``on_start`` has put the first card of the held manifest on screen (what systemd
    waits for). The median must be under 3 s (issue 12).
-2. **Resident memory over a mixed loop**: one player runs ``BENCH_RSS_LOOP_S`` (default
-   60) s over that playlist; its ``VmRSS`` is printed right after the first frame and
-   at the end, with the peak (``VmHWM``). It saves a screenshot every 7 s to
-   ``tests/artifacts/bench-player-loop-<n>.png`` (look at them: the video, the image,
-   the Vietnamese and Lao text).
+2. **Resident memory over a mixed loop** (issue 9: 30 minutes, flat): one player runs
+   ``BENCH_RSS_LOOP_S`` (default 1800) s over that playlist (a 20 s round: video, image,
+   text); its ``VmRSS`` is read every ``BENCH_RSS_EVERY_S`` (60) s and printed right after
+   the first frame, once warm (after three rounds, when the decoder, the textures and
+   the fonts have been used once), and at the end, with the peak (``VmHWM``). It is
+   flat when the end is within 5 % of the warm figure (``end ÷ warm``). The player's
+   screenshots every 47 s go to ``tests/artifacts/bench-player-loop-<n>.png`` (look at
+   them: the video, the image, the Vietnamese and Lao text).
 
 Xvfb draws with the CPU; on a shared machine both figures include waiting for a core.
 """
@@ -45,7 +48,10 @@ from scripts.loopback.xvfb import xvfb
 from . import load
 
 RUNS = int(os.environ.get("BENCH_START_RUNS", "10"))
-LOOP_S = float(os.environ.get("BENCH_RSS_LOOP_S", "60"))
+LOOP_S = float(os.environ.get("BENCH_RSS_LOOP_S", "1800"))
+EVERY_S = float(os.environ.get("BENCH_RSS_EVERY_S", "60"))
+WARM_S = 60.0  # three rounds of the 20 s playlist
+FLAT = 1.05  # end ÷ warm at most this
 TARGET_S = 3.0
 DEVICE = "bench-player-1"
 NOWHERE = "192.0.2.1"  # TEST-NET-1: never routed
@@ -137,6 +143,47 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
+def rss_over(
+    proc: subprocess.Popen[bytes], seconds: float, every: float
+) -> list[tuple[float, int, int]]:
+    """(seconds since start, VmRSS KiB, VmHWM KiB) every ``every`` s for ``seconds``,
+    the first at once; stops early if the player exits."""
+    t0 = time.monotonic()
+    samples: list[tuple[float, int, int]] = []
+    while True:
+        elapsed = time.monotonic() - t0
+        if proc.poll() is not None:
+            samples.append((elapsed, 0, 0))
+            return samples
+        samples.append((elapsed, *rss_kib(proc.pid)))
+        if elapsed >= seconds:
+            return samples
+        time.sleep(min(every, max(0.0, seconds - elapsed)))
+
+
+def print_memory(samples: list[tuple[float, int, int]]) -> bool:
+    """Print the loop's memory; True when it is flat once warm."""
+    mib = [(t, rss / 1024) for t, rss, _ in samples]
+    start = mib[0][1]
+    warm_t, warm = next(((t, m) for t, m in mib if t >= WARM_S), mib[-1])
+    end_t, end = mib[-1]
+    peak = max(hwm for _, _, hwm in samples) / 1024
+    ratio = end / max(warm, 1e-9)
+    flat = ratio <= FLAT
+    print(
+        f"resident memory every {EVERY_S:.0f} s (MiB): " + " ".join(f"{m:.0f}" for _, m in mib),
+        flush=True,
+    )
+    print(
+        f"resident memory over a {end_t:.0f} s loop (video, image, text): start "
+        f"{start:.1f} MiB, warm ({warm_t:.0f} s) {warm:.1f} MiB, end {end:.1f} MiB, peak "
+        f"{peak:.1f} MiB; end ÷ warm {ratio:.3f} ({'flat' if flat else 'GROWING'}, "
+        f"limit {FLAT:.2f})",
+        flush=True,
+    )
+    return flat
+
+
 def start_player(
     config: Path, env: dict[str, str], *extra: str
 ) -> tuple[subprocess.Popen[bytes], float]:
@@ -195,22 +242,17 @@ def main() -> int:
             shots.mkdir(parents=True, exist_ok=True)
             proc, _ = start_player(
                 config, env, "--screenshot", str(shots / "bench-player-loop-{n}.png"),
-                "--screenshot-after", "2", "--screenshot-every", "7",
+                "--screenshot-after", "2", "--screenshot-every", "47",
             )  # fmt: skip
             try:
-                start_rss, _ = rss_kib(proc.pid)
-                time.sleep(LOOP_S)
-                alive = proc.poll() is None
-                end_rss, peak = rss_kib(proc.pid) if alive else (0, 0)
+                samples = rss_over(proc, LOOP_S, EVERY_S)
             finally:
                 stop_player(proc)
-            print(
-                f"resident memory over a {LOOP_S:.0f} s loop (video, image, text): start "
-                f"{start_rss / 1024:.1f} MiB, end {end_rss / 1024:.1f} MiB, peak "
-                f"{peak / 1024:.1f} MiB; end ÷ start {end_rss / max(start_rss, 1):.2f}",
-                flush=True,
-            )
-        ok = median < TARGET_S and alive
+        alive = samples[-1][1] > 0
+        flat = print_memory(samples) if alive else False
+        if not alive:
+            print(f"the player died {samples[-1][0]:.0f} s into the memory loop", flush=True)
+        ok = median < TARGET_S and alive and flat
         print(f"bench_player_start: runs={RUNS} loop_s={LOOP_S:g} {'ok' if ok else 'FAILED'}")
         return 0 if ok else 1
     finally:

@@ -202,6 +202,9 @@ def run_device_app(
     from device_runtime.runtime import Runtime
     from device_runtime.sdnotify import notify
 
+    from .memory import cap_malloc_arenas
+
+    cap_malloc_arenas()  # before the runtime's, Kivy's and the decoders' threads
     runtime = Runtime(settings, app_name=app_name, app_version=version)
     runtime.start()
     watch_main_loop()
