@@ -111,6 +111,9 @@ def zones_report(view: Any) -> dict[str, Any]:
 
 
 def main(scenario_path: str) -> int:
+    from signage_player.memory import cap_malloc_arenas
+
+    cap_malloc_arenas()  # as run_device_app does: the player's own malloc settings
     scenario = json.loads(Path(scenario_path).read_text(encoding="utf-8"))
     assets_dir = Path(scenario.get("assets_dir") or ".")
     content = None
