@@ -15,6 +15,10 @@ Scenario keys:
     ticker_ahead_s  start the ticker as if it had been running this long (to film or
                     photograph the middle of the strip without waiting for it)
     keys            [{"after": seconds, "key": "F2"}]: pressed with xdotool (a real X key)
+    alert           {"after": seconds, "seconds": shown for, "severity": ..., "texts": {lang:
+                    {"title", "body"}}}: a trusted alert handed over from another thread
+                    (as the runtime's MQTT link does); the report's "alert" says when
+                    (``time.monotonic()``, the same clock in every process of the machine)
     maintenance     {"after": seconds, "seconds": shown for}: the overlay command, as the
                     runtime's command handler calls it (from another thread)
     exit_after      seconds: stop the app (a safety net)
@@ -33,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +59,7 @@ Config.set("graphics", "height", str(_WINDOW[1]))
 
 from kivy.clock import Clock  # noqa: E402
 
+from signage_core.alert import Alert  # noqa: E402
 from signage_core.manifest import parse_manifest  # noqa: E402
 from signage_player.app import PlayerApp, save_screenshot  # noqa: E402
 from signage_player.presenter import Card  # noqa: E402
@@ -248,9 +253,27 @@ def main(scenario_path: str) -> int:
             )
 
         threading.Timer(maintenance["after"], overlay_command).start()
+    alert_times: dict[str, float] = {}
+    alert_wanted = scenario.get("alert")
+    if alert_wanted is not None:
+
+        def deliver() -> None:  # on a timer's thread, as paho's loop delivers
+            issued = datetime.now(UTC)
+            alert = Alert(
+                signed={}, id="film-alert", site_id="adot", version=1, issued_at=issued,
+                expires_at=issued + timedelta(seconds=alert_wanted["seconds"]),
+                state="active", severity=alert_wanted.get("severity", "emergency"),
+                texts=alert_wanted["texts"],
+            )  # fmt: skip
+            alert_times["delivered"] = time.monotonic()
+            runtime.deliver_alert(alert)
+
+        threading.Timer(alert_wanted["after"], deliver).start()
     if publish_after is not None and content is not None:
         runtime.publish_later(content, publish_after)
     zones_at_exit: dict[str, Any] = {}
+    stopped_at: list[float] = []  # time.monotonic() when the app began to close
+    app.bind(on_stop=lambda _app: stopped_at.append(time.monotonic()))
     app.bind(on_stop=lambda _app: zones_at_exit.update(zones_report(app.signage)))
     app.run()
 
@@ -260,6 +283,8 @@ def main(scenario_path: str) -> int:
         "now_playing": runtime.now_playing,
         "captured": captured,
         "missed_captures": pending + in_flight,
+        "alert": alert_times,
+        "stopped_at": stopped_at[0] if stopped_at else None,
         "problems": list(app.problems),
         "zones_at_exit": zones_at_exit,
         "status": app.view.status.text if app.view is not None else None,

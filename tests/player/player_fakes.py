@@ -7,7 +7,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ class FakeRuntime:
     listeners: list[Callable[[Any], None]] = field(default_factory=list)
     plays: list[dict[str, Any]] = field(default_factory=list)
     now_playing: list[tuple[str, str, str]] = field(default_factory=list)
+    held_alerts: list[Any] = field(default_factory=list)
+    alert_listeners: list[Callable[[Any], None]] = field(default_factory=list)
     started: bool = False
 
     def start(self) -> None:
@@ -66,6 +68,21 @@ class FakeRuntime:
 
     def add_listener(self, cb: Callable[[Any], None]) -> None:
         self.listeners.append(cb)
+
+    def add_alert_listener(self, cb: Callable[[Any], None]) -> None:
+        self.alert_listeners.append(cb)
+
+    @property
+    def alerts(self) -> list[Any]:
+        """The held alerts that show now (by the real clock), as ``Runtime.alerts``."""
+        now = datetime.now(UTC)
+        return [a for a in self.held_alerts if a.shows_at(now)]
+
+    def deliver_alert(self, alert: Any) -> None:
+        """A trusted alert arrives (call from another thread, as paho's loop does)."""
+        self.held_alerts.append(alert)
+        for cb in list(self.alert_listeners):
+            cb(self.alerts)
 
     def publish(self, content: FakeContent) -> None:
         self.current = content
