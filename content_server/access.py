@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Path, Request
 
@@ -81,6 +81,16 @@ def audit_trail(state: State, user: CurrentUser, request: Request) -> AuditTrail
 Audit = Annotated[AuditTrail, Depends(audit_trail)]
 
 
+class AtSite(Protocol):
+    """An entity that belongs to one site: a device, a page, a group, an alert, …"""
+
+    @property
+    def site_id(self) -> str: ...
+
+
+Entity = TypeVar("Entity", bound=AtSite)
+
+
 @dataclass(frozen=True)
 class Scope:
     """The user with the sites they manage (read once per request)."""
@@ -94,6 +104,13 @@ class Scope:
         if site_id not in self.ids:
             raise NotFoundError(f"there is no {what} {site_id!r} among the sites you manage")
         return self.sites[site_id]
+
+    def check_entity(self, found: Entity | None, missing: str) -> Entity:
+        """``found``, if it is at one of the user's sites; 404 with ``missing`` otherwise,
+        exactly as if it did not exist."""
+        if found is None or found.site_id not in self.ids:
+            raise NotFoundError(missing)
+        return found
 
     def check_new_id(self, new_id: str, what: str, taken_by: str | None, taken: bool) -> None:
         """Refuse an id for a new entity without telling what exists outside the user's sites.
@@ -138,10 +155,9 @@ def scoped_site(site_id: Annotated[str, Path(max_length=64)], scope: UserScope) 
 def scoped_device(
     device_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
 ) -> Device:
-    device = state.store.device(device_id)
-    if device is None or device.site_id not in scope.ids:
-        raise NotFoundError(f"there is no device {device_id!r} at the sites you manage")
-    return device
+    return scope.check_entity(
+        state.store.device(device_id), f"there is no device {device_id!r} at the sites you manage"
+    )
 
 
 @dataclass(frozen=True)
@@ -179,9 +195,7 @@ def scoped_page(
     page_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
 ) -> Page:
     page = next((p for p in state.store.pages() if p.id == page_id), None)
-    if page is None or page.site_id not in scope.ids:
-        raise NotFoundError(f"there is no kiosk page {page_id!r} at the sites you manage")
-    return page
+    return scope.check_entity(page, f"there is no kiosk page {page_id!r} at the sites you manage")
 
 
 ScopedSite = Annotated[Site, Depends(scoped_site)]
@@ -194,10 +208,10 @@ ScopedPage = Annotated[Page, Depends(scoped_page)]
 def scoped_group(
     group_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
 ) -> Group:
-    group = GroupStore(state.store).group(group_id)
-    if group is None or group.site_id not in scope.ids:
-        raise NotFoundError(f"there is no device group {group_id!r} at the sites you manage")
-    return group
+    return scope.check_entity(
+        GroupStore(state.store).group(group_id),
+        f"there is no device group {group_id!r} at the sites you manage",
+    )
 
 
 ScopedGroup = Annotated[Group, Depends(scoped_group)]

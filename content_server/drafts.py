@@ -27,7 +27,7 @@ from signage_core.timefmt import format_time
 
 from .assets import IMAGE_TYPES, VIDEO_TYPES
 from .errors import InvalidInputError, PublishRefusedError
-from .fonts import coverage, describe
+from .fonts import cannot_draw, coverage
 from .models import Playlist, Site, descendants, effective_languages, effective_required
 from .publishing import publish
 from .schemas_admin import PlaylistBody
@@ -47,6 +47,13 @@ def check_language(code: str, where: str) -> None:
         languages.get(code)
     except LanguageError as e:
         raise InvalidInputError(f"{where}: {e}") from e
+
+
+def check_drawable(text: str, where: str, state: ServerState) -> None:
+    """Refuse ``text`` (422) if it has characters the device fonts cannot draw."""
+    missing = coverage(state.settings.fonts_dir).missing(text)
+    if missing:
+        raise InvalidInputError(cannot_draw(where, missing))
 
 
 def draft_from(
@@ -213,9 +220,7 @@ def translation_report(p: Playlist, sites: Mapping[str, Site]) -> tuple[list[str
 
 def glyph_problems(p: Playlist, state: ServerState) -> list[str]:
     return [
-        f"item {f.item_id}, {f.language}: {', '.join(describe(ch) for ch in f.chars)} "
-        "cannot be drawn by the device fonts"
-        for f in glyph_findings(p, state)
+        cannot_draw(f"item {f.item_id}, {f.language}", f.chars) for f in glyph_findings(p, state)
     ]
 
 

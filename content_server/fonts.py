@@ -12,6 +12,7 @@ read once per folder.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,3 +55,8 @@ def describe(ch: str) -> str:
     script = name.split(" ")[0].title() if name else "unnamed"
     shown = ch if ch.isprintable() else "?"
     return f"U+{ord(ch):04X} '{shown}' ({script})"
+
+
+def cannot_draw(where: str, chars: Iterable[str]) -> str:
+    """The message for characters the device fonts cannot draw, ``where`` they are."""
+    return f"{where}: {', '.join(describe(c) for c in chars)} cannot be drawn by the device fonts"

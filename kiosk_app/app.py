@@ -147,7 +147,6 @@ class KioskApp(App):
         self.signage: Any = None  # the attract loop's SignageView, made at first use
         self.screen: KioskScreen | None = None
         self._idle: ClockEvent | None = None
-        self._alert_timer: ClockEvent | None = None
         self._warm_queue: list[View] = []
         self._screens: dict[tuple[View, float], KioskScreen] = {}  # built, ready to show
         self._warm_event: ClockEvent | None = None
@@ -194,9 +193,11 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self._stopping = True
-        for timer in (self._idle, self._alert_timer, self._warm_event):
+        for timer in (self._idle, self._warm_event):
             if timer is not None:
                 timer.cancel()
+        if self.alert_overlay is not None:
+            self.alert_overlay.disarm()
         if self.signage is not None:
             self.signage.stop()
 
@@ -401,14 +402,8 @@ class KioskApp(App):
             return
         alerts = list(getattr(self.runtime, "alerts", []))
         manifest = self.content.manifest if self.content is not None else None
-        self.alert_overlay.show(alerts, manifest.languages if manifest is not None else ())
-        if self._alert_timer is not None:
-            self._alert_timer.cancel()
-            self._alert_timer = None
-        if alerts:
-            ends = min(a.expires_at for a in alerts)
-            delay = max(0.5, (ends - self.now()).total_seconds())
-            self._alert_timer = Clock.schedule_once(self.show_alerts, delay)
+        languages = manifest.languages if manifest is not None else ()
+        self.alert_overlay.show_until_expiry(alerts, languages, self.now(), self.show_alerts)
 
     def _screenshot_for_server(self, done: Callable[[bytes], None]) -> None:
         """The runtime's screenshot provider (any thread): capture on the main thread."""

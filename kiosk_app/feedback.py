@@ -102,17 +102,7 @@ class FeedbackForm(BoxLayout):
             valign="middle",
         )
         self.add_widget(self.title)
-        self.add_widget(
-            RichText(
-                text=w["rating"],
-                font_size=26,
-                fit=True,
-                wrap=False,
-                size_hint_y=0.045,
-                color=self.palette["dim"],
-                valign="middle",
-            )
-        )
+        self.add_widget(self._caption(w["rating"], 26, size_hint_y=0.045))
         stars = BoxLayout(orientation="horizontal", spacing=mm(2), size_hint_y=0.12)
         self.rating_buttons: list[Tap] = []
         for n in range(1, 6):
@@ -123,17 +113,7 @@ class FeedbackForm(BoxLayout):
             self.rating_buttons.append(tap)
         self.add_widget(stars)
 
-        self.add_widget(
-            RichText(
-                text=w["about"],
-                font_size=22,
-                fit=True,
-                wrap=False,
-                size_hint_y=0.04,
-                color=self.palette["dim"],
-                valign="middle",
-            )
-        )
+        self.add_widget(self._caption(w["about"], 22, size_hint_y=0.04))
         scroller = ScrollView(size_hint_y=0.075, do_scroll_y=False, bar_width=mm(1))
         chips = BoxLayout(orientation="horizontal", spacing=mm(1.5), size_hint_x=None)
         chips.bind(minimum_width=chips.setter("width"))
@@ -150,26 +130,8 @@ class FeedbackForm(BoxLayout):
         self.add_widget(scroller)
 
         head = BoxLayout(orientation="horizontal", size_hint_y=0.04)
-        head.add_widget(
-            RichText(
-                text=w["comment"],
-                font_size=22,
-                fit=True,
-                wrap=False,
-                color=self.palette["dim"],
-                valign="middle",
-            )
-        )
-        self.counter = RichText(
-            text=f"0/{MAX_COMMENT}",
-            font_size=22,
-            fit=True,
-            wrap=False,
-            halign="right",
-            valign="middle",
-            color=self.palette["dim"],
-            size_hint_x=0.3,
-        )
+        head.add_widget(self._caption(w["comment"], 22))
+        self.counter = self._caption(f"0/{MAX_COMMENT}", 22, halign="right", size_hint_x=0.3)
         head.add_widget(self.counter)
         self.add_widget(head)
         box = BoxLayout(size_hint_y=0.1, padding=(mm(2), mm(1)))
@@ -182,15 +144,7 @@ class FeedbackForm(BoxLayout):
         self.comment_view = RichText(text="", font_size=26, fit=True, valign="top")
         box.add_widget(self.comment_view)
         self.add_widget(box)
-        self.note = RichText(
-            text=w["privacy"],
-            font_size=20,
-            fit=True,
-            wrap=False,
-            size_hint_y=0.035,
-            color=self.palette["dim"],
-            valign="middle",
-        )
+        self.note = self._caption(w["privacy"], 20, size_hint_y=0.035)
         self.add_widget(self.note)
 
         self.keyboard = OnScreenKeyboard(self.typist, self.palette, size_hint_y=0.38)
@@ -208,6 +162,19 @@ class FeedbackForm(BoxLayout):
         actions.add_widget(self.send_button)
         self.add_widget(actions)
         self.min_key = mm(KEY_MIN_MM)
+
+    def _caption(self, text: str, font_size: float, **layout: Any) -> RichText:
+        """A dim line of the form (a field's label, the counter, the note under the box),
+        shrunk to fit its height."""
+        return RichText(
+            text=text,
+            font_size=font_size,
+            fit=True,
+            wrap=False,
+            color=self.palette["dim"],
+            valign="middle",
+            **layout,
+        )
 
     def _paint_box(self, box: Any, *_: Any) -> None:
         self._box_rect.pos, self._box_rect.size = box.pos, box.size

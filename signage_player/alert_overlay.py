@@ -6,15 +6,18 @@ told what to show by the app (``show(alerts, languages)``) on the Kivy main
 thread; which alerts are trusted and active is the runtime's decision
 (``device_runtime.alerts``). Each language gets a title and a body in
 ``RichText`` (Lao shaped with its own font and broken into words), sized to
-fit the screen, never clipped. Rules are in ``alert_overlay.kv``, loaded by
-``load_kv()`` from ``App.build``.
+fit the screen, never clipped. ``show_until_expiry`` also calls the app back
+when the first shown alert expires, so that it shows what is active then.
+Rules are in ``alert_overlay.kv``, loaded by ``load_kv()`` from ``App.build``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+from kivy.clock import Clock, ClockEvent
 from kivy.lang import Builder
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -66,6 +69,7 @@ class AlertOverlay(FloatLayout):
         super().__init__(**kwargs)
         self.opacity = 0
         self.disabled = True
+        self._expiry: ClockEvent | None = None
 
     def show(self, alerts: Sequence[Alert], languages: Sequence[str]) -> None:
         """Show the first (most severe) alert, or hide when there is none."""
@@ -80,6 +84,29 @@ class AlertOverlay(FloatLayout):
         for _lang, title, body in texts_in_order(alert, languages):
             blocks.add_widget(AlertBlock(title=title, body=body))
         self.opacity, self.disabled, self.shown_id = 1, False, alert.id
+
+    def show_until_expiry(
+        self,
+        alerts: Sequence[Alert],
+        languages: Sequence[str],
+        now: datetime,
+        again: Callable[[float], Any],
+    ) -> None:
+        """``show`` the alerts and arm ``again`` (a Clock callback) for when the first of
+        them expires, half a second from ``now`` at the earliest; the call armed before is
+        cancelled."""
+        self.show(alerts, languages)
+        self.disarm()
+        if alerts:
+            ends = min(a.expires_at for a in alerts)
+            delay = max(0.5, (ends - now).total_seconds())
+            self._expiry = Clock.schedule_once(again, delay)
+
+    def disarm(self) -> None:
+        """Cancel the call armed by ``show_until_expiry`` (the app stops)."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
 
     def on_touch_down(self, touch: Any) -> bool:
         return bool(self.opacity)  # while shown, nothing under it reacts

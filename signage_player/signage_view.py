@@ -243,7 +243,6 @@ class SignageView(FloatLayout):
         self._card_timer: ClockEvent | None = None
         self._schedule_timer: ClockEvent | None = None
         self._status_timer: ClockEvent | None = None
-        self._alert_timer: ClockEvent | None = None
         self._waiting: ClockEvent | None = None  # polls a video's first frame
         self._video_tick: ClockEvent | None = None
         self._clock_timer: ClockEvent | None = None
@@ -294,7 +293,6 @@ class SignageView(FloatLayout):
             self._card_timer,
             self._schedule_timer,
             self._status_timer,
-            self._alert_timer,
             self._waiting,
             self._video_tick,
             self._clock_timer,
@@ -304,13 +302,14 @@ class SignageView(FloatLayout):
             if timer is not None:
                 timer.cancel()
         self._card_timer = self._schedule_timer = self._status_timer = None
-        self._alert_timer = self._waiting = self._video_tick = None
+        self._waiting = self._video_tick = None
         self._clock_timer = self._ticker_event = self._maintenance_timer = None
         self.presenter = Presenter()  # the next start() plays from the beginning
         self.content = None
         self.playback.show_empty()
         self._set_layout(None)
         self.maintenance.hide()
+        self.alert_overlay.disarm()
         self.alert_overlay.show([], ())
 
     def on_card(self, card: Card | None) -> None:
@@ -375,14 +374,7 @@ class SignageView(FloatLayout):
         alerts = list(getattr(self.runtime, "alerts", []))
         manifest = self.content.manifest if self.content is not None else None
         languages = manifest.languages if manifest is not None else ()
-        self.alert_overlay.show(alerts, languages)
-        if self._alert_timer is not None:
-            self._alert_timer.cancel()
-            self._alert_timer = None
-        if alerts:
-            ends = min(a.expires_at for a in alerts)
-            delay = max(0.5, (ends - self.now()).total_seconds())
-            self._alert_timer = Clock.schedule_once(self.show_alerts, delay)
+        self.alert_overlay.show_until_expiry(alerts, languages, self.now(), self.show_alerts)
 
     def screenshot_for_server(self, done: Callable[[bytes], None]) -> None:
         """A screenshot provider for ``device_runtime.commands`` (any thread): the window

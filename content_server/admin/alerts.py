@@ -22,7 +22,7 @@ from signage_core.timefmt import parse_time
 
 from ..access import Scope
 from ..deps import State
-from ..errors import ContentServerError, NotFoundError
+from ..errors import ContentServerError
 from ..models import AlertRecord, descendants, effective_languages
 from ..routers import alerts as alerts_api
 from ..state import ServerState
@@ -60,10 +60,10 @@ class Draft:
 
 
 def _alert(scope: Scope, state: ServerState, alert_id: str) -> AlertRecord:
-    row = FleetStore(state.store).alert(alert_id)
-    if row is None or row.site_id not in scope.ids:
-        raise NotFoundError(N_("There is no such alert at the sites you manage."))
-    return row
+    return scope.check_entity(
+        FleetStore(state.store).alert(alert_id),
+        N_("There is no such alert at the sites you manage."),
+    )
 
 
 def _signed(row: AlertRecord) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from signage_core.timefmt import format_time
 
 from ..access import AuditTrail, Scope, client_address
 from ..deps import State
-from ..errors import ConflictError, ContentServerError, ForbiddenError, NotFoundError
+from ..errors import ConflictError, ContentServerError, ForbiddenError
 from ..models import Device
 from ..provisioning import MAX_NAME_CHARS, EnrolmentUnavailableError, Issued, issue
 from ..routers import fleet as fleet_api
@@ -48,10 +48,9 @@ ID_HELP = N_(
 
 def scoped_device(scope: Scope, state: ServerState, device_id: str) -> Device:
     """The device, if it is at one of the user's sites; 404 otherwise (as the API)."""
-    device = state.store.device(device_id)
-    if device is None or device.site_id not in scope.ids:
-        raise NotFoundError(N_("There is no such screen at the sites you manage."))
-    return device
+    return scope.check_entity(
+        state.store.device(device_id), N_("There is no such screen at the sites you manage.")
+    )
 
 
 def _enrol_form(

@@ -214,28 +214,14 @@ async def _save(
         else:
             api.put_page(page, body, user, scope, state, audit)
     except ValidationError:
-        return _editor(
-            request,
-            scope,
-            state,
-            values,
-            new=page is None,
-            status=422,
-            problem=tr.gettext("Some fields are missing or not valid."),
-        )
+        status, problem = 422, tr.gettext("Some fields are missing or not valid.")
     except ContentServerError as e:
         if e.status not in (403, 409, 422):
             raise
-        return _editor(
-            request,
-            scope,
-            state,
-            values,
-            new=page is None,
-            status=e.status,
-            problem=tr.gettext(str(e)),
-        )
-    return Response(status_code=303, headers={"location": f"/admin/pages/{body.id}?done=saved"})
+        status, problem = e.status, tr.gettext(str(e))
+    else:
+        return Response(status_code=303, headers={"location": f"/admin/pages/{body.id}?done=saved"})
+    return _editor(request, scope, state, values, new=page is None, status=status, problem=problem)
 
 
 @router.post("/pages/new", response_model=None)

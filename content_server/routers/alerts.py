@@ -19,7 +19,6 @@ from pydantic import AwareDatetime, BaseModel, Field
 from ..access import EditorUser, UserScope
 from ..alerts import SignedAlert, cancel_alert, issue_alert
 from ..deps import State
-from ..errors import NotFoundError
 from ..ingest import FleetLink
 from ..models import AlertRecord, descendants
 from ..publishing import publish
@@ -115,10 +114,10 @@ def list_alerts(scope: UserScope, state: State) -> list[AlertOut]:
 
 
 def _scoped(alert_id: str, scope: UserScope, state: ServerState) -> AlertRecord:
-    row = FleetStore(state.store).alert(alert_id)
-    if row is None or row.site_id not in scope.ids:
-        raise NotFoundError(f"there is no alert {alert_id!r} at the sites you manage")
-    return row
+    return scope.check_entity(
+        FleetStore(state.store).alert(alert_id),
+        f"there is no alert {alert_id!r} at the sites you manage",
+    )
 
 
 AlertId = Annotated[str, Path(max_length=64)]

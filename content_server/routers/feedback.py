@@ -21,9 +21,8 @@ from signage_core.languages import LANGUAGES
 from ..access import Scope, UserScope
 from ..deps import State
 from ..errors import InvalidInputError
-from ..models import descendants
 from ..schemas_admin import ID, FeedbackOut, FeedbackPage
-from .reports import local_midnight_utc
+from .reports import devices_at, local_midnight_utc
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 MAX_PAGE = 500
@@ -42,12 +41,7 @@ def check_language(language: str | None) -> None:
 
 def devices_in(scope: Scope, state: State, site_id: str | None) -> dict[str, str]:
     """``{device id: site id}`` of the devices at the sites asked for (all the user's)."""
-    sites = scope.ids
-    if site_id is not None:
-        sites = descendants(scope.check_site(site_id).id, scope.sites) & scope.ids
-    return {
-        d.id: d.site_id for d in state.store.devices(include_revoked=True) if d.site_id in sites
-    }
+    return {d.id: d.site_id for d in devices_at(scope, state, site_id)}
 
 
 @router.get("", summary="Feedback travellers gave at the kiosks")

@@ -22,9 +22,8 @@ from signage_core.timefmt import format_time
 
 from ..access import Audit, EditorUser, UserScope
 from ..deps import State
-from ..drafts import check_language
+from ..drafts import check_drawable, check_language
 from ..errors import InvalidInputError, NotFoundError
-from ..fonts import coverage, describe
 from ..models import SiteLayout, TickerNotice
 from ..schemas_admin import ID, LayoutBody, LayoutOut, NoticeBody, NoticeIn, NoticeOut, PublishOut
 from ..store import LayoutStore
@@ -34,13 +33,9 @@ router = APIRouter(tags=["layouts"])
 
 
 def _check_texts(texts: dict[str, str], where: str, state: State) -> None:
-    fonts = coverage(state.settings.fonts_dir)
     for code, text in texts.items():
         check_language(code, where)
-        missing = fonts.missing(text)
-        if missing:
-            chars = ", ".join(describe(c) for c in missing)
-            raise InvalidInputError(f"{where}, {code}: {chars} cannot be drawn by the device fonts")
+        check_drawable(text, f"{where}, {code}", state)
 
 
 def _layout_out(layout: SiteLayout) -> LayoutOut:
@@ -149,10 +144,10 @@ def _notice(body: NoticeIn, state: State, scope: UserScope) -> TickerNotice:
 def scoped_notice(
     notice_id: Annotated[str, Path(max_length=64)], scope: UserScope, state: State
 ) -> TickerNotice:
-    notice = LayoutStore(state.store).notice(notice_id)
-    if notice is None or notice.site_id not in scope.ids:
-        raise NotFoundError(f"there is no ticker notice {notice_id!r} at the sites you manage")
-    return notice
+    return scope.check_entity(
+        LayoutStore(state.store).notice(notice_id),
+        f"there is no ticker notice {notice_id!r} at the sites you manage",
+    )
 
 
 ScopedNotice = Annotated[TickerNotice, Depends(scoped_notice)]

@@ -19,9 +19,8 @@ from signage_core.timefmt import format_time
 
 from ..access import Audit, EditorUser, Scope, ScopedPage, UserScope, client_address
 from ..deps import State
-from ..drafts import check_asset, check_language
+from ..drafts import check_asset, check_drawable, check_language
 from ..errors import ConflictError, InvalidInputError
-from ..fonts import coverage, describe
 from ..models import Page, User, descendants
 from ..publishing import publish
 from ..schemas_admin import ID, PageIn, PageOut, PublishOut
@@ -41,18 +40,12 @@ def _check(body: PageIn, state: State, scope: UserScope) -> dict[str, Any]:
             )
         if body.kind == "category":
             raise InvalidInputError("a category sits at the top level; give parent_id null")
-    fonts = coverage(state.settings.fonts_dir)
     for code, v in body.variants.items():
         check_language(code, f"page {body.id}")
         if v.image is not None:
             asset_scope = None if scope.user.site_id is None else scope.ids
             check_asset(v.image, "image", f"page {body.id}, {code}", state, asset_scope)
-        missing = fonts.missing(v.title + v.body)
-        if missing:
-            chars = ", ".join(describe(c) for c in missing)
-            raise InvalidInputError(
-                f"page {body.id}, {code}: {chars} cannot be drawn by the device fonts"
-            )
+        check_drawable(v.title + v.body, f"page {body.id}, {code}", state)
     variants = {c: v.model_dump(exclude_none=True) for c, v in body.variants.items()}
     return {**body.model_dump(exclude={"variants"}), "variants": variants}
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from ..access import Audit, EditorUser, ScopedPlaylist, UserScope, client_address
 from ..deps import State
 from ..drafts import Finding, check_draft, draft_from, publish_playlist, rollback, warnings_for
-from ..fonts import describe
+from ..fonts import cannot_draw, describe
 from ..models import Playlist, Site
 from ..schemas_admin import (
     CheckFindingOut,
@@ -99,8 +99,7 @@ def _check_out(findings: list[Finding], site_id: str) -> CheckOut:
             return f"item {f.item_id} lacks {f.language} (required at site {site_id})"
         if f.problem == "missing-shown":
             return f"item {f.item_id} lacks {f.language}; screens will show a fallback"
-        chars = ", ".join(describe(c) for c in f.chars)
-        return f"item {f.item_id}, {f.language}: {chars} cannot be drawn by the device fonts"
+        return cannot_draw(f"item {f.item_id}, {f.language}", f.chars)
 
     return CheckOut(
         publishable=not any(f.blocking for f in findings),

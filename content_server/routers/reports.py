@@ -17,53 +17,26 @@ and language, scoped the same way.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
-from signage_core.schedule import DEFAULT_TIMEZONE
 from signage_core.timefmt import format_time
 
 from .. import reports
-from ..access import UserScope
+from ..access import Scope, UserScope
 from ..deps import State
-from ..errors import InvalidInputError
-from ..models import Device, descendants
+from ..models import Device
 from ..schemas_admin import ID, DailyPlayOut, FeedbackCountOut, GateYearOut, PlayCount, UptimeOut
+from ..state import ServerState
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-MAX_DAYS = 366
 
 
 def local_midnight_utc(day: date) -> str:
     """The start of a local date (Asia/Ho_Chi_Minh) as a UTC time."""
-    return format_time(datetime.combine(day, time(0), tzinfo=ZoneInfo(DEFAULT_TIMEZONE)))
-
-
-@router.get("/plays", summary="Proof-of-play counts per device, item and language")
-def plays(
-    scope: UserScope,
-    state: State,
-    since: Annotated[date, Query(description="First local date, like 2026-12-01.")],
-    until: Annotated[date, Query(description="Last local date (inclusive).")],
-    site_id: Annotated[str | None, Query(pattern=ID)] = None,
-    device_id: Annotated[str | None, Query(pattern=ID)] = None,
-) -> list[PlayCount]:
-    reports.check_period(since, until)
-    sites = scope.ids
-    if site_id is not None:
-        sites = descendants(scope.check_site(site_id).id, scope.sites) & scope.ids
-    devices = [
-        d.id
-        for d in state.store.devices(include_revoked=True)
-        if d.site_id in sites and (device_id is None or d.id == device_id)
-    ]
-    rows = state.store.play_counts(
-        devices, local_midnight_utc(since), local_midnight_utc(until + timedelta(days=1))
-    )
-    return [PlayCount(**asdict(r)) for r in rows]
+    return format_time(reports.local_start(day))
 
 
 Since = Annotated[date, Query(description="First local date, like 2026-12-01.")]
@@ -75,9 +48,11 @@ CSV: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _devices(
-    scope: UserScope, state: State, site_id: str | None, device_id: str | None
+def devices_at(
+    scope: Scope, state: ServerState, site_id: str | None, device_id: str | None = None
 ) -> list[Device]:
+    """The devices (revoked ones too) at the user's sites, or at one of them and below
+    (404 for a site outside them), or one device."""
     if site_id is not None:
         scope.check_site(site_id)
     return reports.devices_in(state.store, scope.ids, scope.sites, site_id, device_id)
@@ -91,13 +66,28 @@ def _csv(name: str, body: bytes) -> Response:
     )
 
 
+@router.get("/plays", summary="Proof-of-play counts per device, item and language")
+def plays(
+    scope: UserScope,
+    state: State,
+    since: Since,
+    until: Until,
+    site_id: Annotated[str | None, Query(pattern=ID)] = None,
+    device_id: DeviceQ = None,
+) -> list[PlayCount]:
+    reports.check_period(since, until)
+    devices = devices_at(scope, state, site_id, device_id)
+    rows = state.store.play_counts([d.id for d in devices], *reports.utc_bounds(since, until))
+    return [PlayCount(**asdict(r)) for r in rows]
+
+
 @router.get("/plays/daily", summary="Proof of play per device, item and local day")
 def plays_daily(
     scope: UserScope, state: State, since: Since, until: Until, site_id: SiteQ = None,
     device_id: DeviceQ = None,
 ) -> list[DailyPlayOut]:  # fmt: skip
     reports.check_period(since, until)
-    devices = _devices(scope, state, site_id, device_id)
+    devices = devices_at(scope, state, site_id, device_id)
     site_of = {d.id: d.site_id for d in devices}
     rows = reports.daily_plays(state.store, devices, since, until)
     return [DailyPlayOut(site_id=site_of[r.device_id], **asdict(r)) for r in rows]
@@ -123,7 +113,7 @@ def uptime(
     device_id: DeviceQ = None,
 ) -> list[UptimeOut]:  # fmt: skip
     reports.check_period(since, until)
-    devices = _devices(scope, state, site_id, device_id)
+    devices = devices_at(scope, state, site_id, device_id)
     rows = reports.uptime(state.store, devices, since, until, state.clock())
     return [
         UptimeOut(device_id=u.device_id, site_id=u.site_id, online_s=round(u.online_s),
@@ -177,23 +167,13 @@ def yearly_csv(scope: UserScope, state: State, year: Year) -> Response:
 def feedback_counts(
     scope: UserScope,
     state: State,
-    since: Annotated[date, Query(description="First local date, like 2026-12-01.")],
-    until: Annotated[date, Query(description="Last local date (inclusive).")],
+    since: Since,
+    until: Until,
     site_id: Annotated[str | None, Query(pattern=ID)] = None,
 ) -> list[FeedbackCountOut]:
-    if until < since:
-        raise InvalidInputError(f"the report ends ({until}) before it starts ({since})")
-    if (until - since).days >= MAX_DAYS:
-        raise InvalidInputError(f"a report covers at most {MAX_DAYS} days; split it")
-    sites = scope.ids
-    if site_id is not None:
-        sites = descendants(scope.check_site(site_id).id, scope.sites) & scope.ids
-    site_of = {
-        d.id: d.site_id for d in state.store.devices(include_revoked=True) if d.site_id in sites
-    }
-    rows = state.store.feedback_counts(
-        site_of, local_midnight_utc(since), local_midnight_utc(until + timedelta(days=1))
-    )
+    reports.check_period(since, until)
+    site_of = {d.id: d.site_id for d in devices_at(scope, state, site_id)}
+    rows = state.store.feedback_counts(site_of, *reports.utc_bounds(since, until))
     totals: dict[tuple[str, int, str], int] = {}
     for r in rows:
         key = (site_of[r.device_id], r.rating, r.language)

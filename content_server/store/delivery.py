@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..models import DailyPlays, FeedbackCount, FeedbackRecord, PlayCount
-from .connection import Connection, marks, to_json
+from .connection import Connection, Row, marks, to_json
 
 
 class DeliverySql:
@@ -102,42 +102,40 @@ class DeliverySql:
 
     def play_counts(self, device_ids: Iterable[str], since: str, until: str) -> list[PlayCount]:
         """Proof-of-play counts per device, playlist, item and language in [since, until)."""
-        wanted = sorted(set(device_ids))
-        if not wanted:
-            return []
-        rows = self.db.rows(
-            f"""SELECT device_id,
-                       json_extract(body, '$.playlist_id') AS playlist_id,
-                       json_extract(body, '$.item_id') AS item_id,
-                       json_extract(body, '$.language') AS language,
-                       count(*) AS plays,
-                       coalesce(sum(json_extract(body, '$.duration_ms')), 0) AS duration_ms
-                FROM events WHERE kind = 'play' AND device_id IN ({marks(wanted)})
-                  AND ts >= ? AND ts < ?
-                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
-            [*wanted, since, until],
+        rows = self._plays_per(
+            "json_extract(body, '$.language') AS language", "1, 2, 3, 4", device_ids, since, until
         )
         return [PlayCount(**r) for r in rows]
 
     def daily_plays(self, device_ids: Iterable[str], since: str, until: str) -> list[DailyPlays]:
         """Proof of play per device, playlist, item and local day (UTC+7, Asia/Ho_Chi_Minh
         has no daylight saving) for records in [since, until)."""
+        rows = self._plays_per(
+            "date(ts, '+7 hours') AS day", "4, 1, 2, 3", device_ids, since, until
+        )
+        return [DailyPlays(**r) for r in rows]
+
+    def _plays_per(
+        self, column: str, order: str, device_ids: Iterable[str], since: str, until: str
+    ) -> list[Row]:
+        """Play records of these devices in [since, until), counted and their durations
+        summed per device, playlist, item and ``column`` (an SQL expression with its name),
+        ordered by ``order`` (column numbers)."""
         wanted = sorted(set(device_ids))
         if not wanted:
             return []
-        rows = self.db.rows(
+        return self.db.rows(
             f"""SELECT device_id,
                        json_extract(body, '$.playlist_id') AS playlist_id,
                        json_extract(body, '$.item_id') AS item_id,
-                       date(ts, '+7 hours') AS day,
+                       {column},
                        count(*) AS plays,
                        coalesce(sum(json_extract(body, '$.duration_ms')), 0) AS duration_ms
                 FROM events WHERE kind = 'play' AND device_id IN ({marks(wanted)})
                   AND ts >= ? AND ts < ?
-                GROUP BY 1, 2, 3, 4 ORDER BY 4, 1, 2, 3""",
+                GROUP BY 1, 2, 3, 4 ORDER BY {order}""",
             [*wanted, since, until],
         )
-        return [DailyPlays(**r) for r in rows]
 
     def _feedback_where(
         self,
@@ -150,18 +148,16 @@ class DeliverySql:
         wanted = sorted(set(device_ids))
         where = [f"kind = 'feedback' AND device_id IN ({marks(wanted)})"]
         args: list[Any] = list(wanted)
-        if since is not None:
-            where.append("ts >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("ts < ?")
-            args.append(until)
-        if rating is not None:
-            where.append("json_extract(body, '$.rating') = ?")
-            args.append(rating)
-        if language is not None:
-            where.append("json_extract(body, '$.language') = ?")
-            args.append(language)
+        optional = (
+            ("ts >= ?", since),
+            ("ts < ?", until),
+            ("json_extract(body, '$.rating') = ?", rating),
+            ("json_extract(body, '$.language') = ?", language),
+        )
+        for clause, value in optional:
+            if value is not None:
+                where.append(clause)
+                args.append(value)
         return " AND ".join(where), args
 
     def feedback(

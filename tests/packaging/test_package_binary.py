@@ -9,7 +9,6 @@ takes minutes, so ``make test`` skips it. Screenshots: tests/artifacts/package-*
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -25,54 +24,29 @@ from content_server.broker import SERVER_USER
 from signage_core import topics
 from signage_core.manifest import parse_manifest
 from signage_player.presenter import programme
+from tests.packaging import package_kit as kit
 from tests.support.mqtt_watch import Watcher
 from tests.support.stack import Stack, artifacts_dir
 from tests.support.systemd import notifications_until_stopping
 from tests.support.xvfb import xvfb
 
-DIST = os.environ.get("SIGNAGE_PACKAGE_DIST")
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.e2e,
-    pytest.mark.skipif(not DIST, reason="run `make package-test` (builds dist/ first)"),
-]
+pytestmark = kit.PACKAGE_TEST
 DEVICE = "adot-hall-1"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack.running(tmp_path_factory.mktemp("stack"), {DEVICE: "adot-hall"})
-    yield s
-    s.stop()
-
-
-def bare_env(tmp: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """What a device has: system PATH only, no Python of ours anywhere."""
-    env = dict(base or os.environ)
-    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
-        env.pop(name, None)
-    env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
-    env["HOME"] = str(tmp)
-    return env
-
-
-def non_background_fraction(png: Path) -> float:
-    image = cv2.imread(str(png))
-    assert image is not None, f"{png} is not a readable PNG"
-    _, counts = np.unique(image.reshape(-1, 3), axis=0, return_counts=True)
-    return 1.0 - counts.max() / counts.sum()
+    yield from kit.running_stack(tmp_path_factory, DEVICE)
 
 
 def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_path: Path) -> None:
-    binary = Path(str(DIST)) / "signage-player"
-    assert binary.is_file(), f"{binary} is missing: run make package"
+    binary = kit.dist_binary("signage-player")
     config = stack.root / "devices" / f"{DEVICE}.toml"
-    env = bare_env(tmp_path)
-    run = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True, "timeout": 120}
+    env = kit.bare_env(tmp_path)
 
-    version = subprocess.run([str(binary), "--version"], **run)  # type: ignore[call-overload]
+    version = kit.run_binary(binary, tmp_path, "--version")
     assert version.returncode == 0 and version.stdout.startswith("signage-player "), version
-    check = subprocess.run([str(binary), "--check-config", str(config)], **run)  # type: ignore[call-overload]
+    check = kit.run_binary(binary, tmp_path, "--check-config", str(config))
     assert check.returncode == 0, check.stderr
 
     # Sync: the binary alone, headless, until it holds the server's signed manifest and
@@ -111,7 +85,7 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
             [str(binary), "--config", str(config),
              "--screenshot", str(shots), "--screenshot-after", "4",
              "--screenshot-every", str(first), "--exit-after", str(first + 6)],
-            env=bare_env(tmp_path, display.env()), cwd=tmp_path,
+            env=kit.bare_env(tmp_path, display.env()), cwd=tmp_path,
             capture_output=True, text=True, timeout=180,
         )  # fmt: skip
     assert player.returncode == 0, player.stderr[-3000:]
@@ -120,7 +94,9 @@ def test_the_binary_syncs_and_draws_lao_without_a_virtualenv(stack: Stack, tmp_p
         shot = Path(str(shots).replace("{n}", str(n)))
         assert shot.exists(), player.stderr[-3000:]
         (artifacts_dir() / f"package-player-{language}.png").write_bytes(shot.read_bytes())
-        assert non_background_fraction(shot) > 0.01, f"the binary's screen is blank ({language})"
+        assert kit.non_background_fraction(shot) > 0.01, (
+            f"the binary's screen is blank ({language})"
+        )
         images[language] = cv2.imread(str(shot))
     assert not np.array_equal(images["vi"], images["lo"]), "the Lao card looks like the Vietnamese"
 
@@ -149,7 +125,7 @@ def test_under_systemd_the_binary_is_ready_and_pings_the_watchdog(tmp_path: Path
 
     from signage_core.signing import SigningKey
 
-    binary = Path(str(DIST)) / "signage-player"
+    binary = kit.dist_binary("signage-player")
     config = tmp_path / "device.toml"
     config.write_text(
         'device_id = "adot-hall-1"\ntoken = "tok"\nserver_url = "http://127.0.0.1:9"\n'
@@ -164,7 +140,7 @@ def test_under_systemd_the_binary_is_ready_and_pings_the_watchdog(tmp_path: Path
     ):
         sock.bind(str(tmp_path / "notify"))
         sock.settimeout(90)
-        env = bare_env(tmp_path, display.env())
+        env = kit.bare_env(tmp_path, display.env())
         env.update(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000")
         # `exec` keeps the shell's pid: WATCHDOG_PID names the bootloader, as under systemd.
         command = (

@@ -6,7 +6,6 @@ under Xvfb. Run by ``make package-test``; screenshot: tests/artifacts/package-ki
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,44 +14,34 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.packaging.test_package_binary import bare_env, non_background_fraction
+from tests.packaging import package_kit as kit
 from tests.support.stack import Stack, artifacts_dir
 from tests.support.xvfb import xvfb
 
-DIST = os.environ.get("SIGNAGE_PACKAGE_DIST")
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.e2e,
-    pytest.mark.skipif(not DIST, reason="run `make package-test` (builds dist/ first)"),
-]
+pytestmark = kit.PACKAGE_TEST
 DEVICE = "adot-kiosk-1"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack.running(tmp_path_factory.mktemp("stack"), {DEVICE: "adot-hall"})
-    yield s
-    s.stop()
+    yield from kit.running_stack(tmp_path_factory, DEVICE)
 
 
 def test_the_kiosk_binary_checks_its_config_syncs_and_draws_lao(
     stack: Stack, tmp_path: Path
 ) -> None:
-    binary = Path(str(DIST)) / "kiosk-app"
-    assert binary.is_file(), f"{binary} is missing: run make package"
+    binary = kit.dist_binary("kiosk-app")
     config = tmp_path / "kiosk.toml"
     device = (stack.root / "devices" / f"{DEVICE}.toml").read_text(encoding="utf-8")
     config.write_text(device + "kiosk_idle_timeout_s = 120\n", encoding="utf-8")
-    env = bare_env(tmp_path)
-    run = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True, "timeout": 120}
 
-    version = subprocess.run([str(binary), "--version"], **run)  # type: ignore[call-overload]
+    version = kit.run_binary(binary, tmp_path, "--version")
     assert version.returncode == 0 and version.stdout.startswith("kiosk-app "), version
-    check = subprocess.run([str(binary), "--check-config", str(config)], **run)  # type: ignore[call-overload]
+    check = kit.run_binary(binary, tmp_path, "--check-config", str(config))
     assert check.returncode == 0 and "idle after 120 s" in check.stdout, check.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text(device + "kiosk_idle_timeout_s = 0\n", encoding="utf-8")
-    refused = subprocess.run([str(binary), "--check-config", str(bad)], **run)  # type: ignore[call-overload]
+    refused = kit.run_binary(binary, tmp_path, "--check-config", str(bad))
     assert refused.returncode == 2 and "kiosk_idle_timeout_s" in refused.stderr
 
     shot = tmp_path / "kiosk.png"
@@ -60,13 +49,13 @@ def test_the_kiosk_binary_checks_its_config_syncs_and_draws_lao(
         kiosk = subprocess.run(
             [str(binary), "--config", str(config), "--screenshot", str(shot),
              "--screenshot-after", "15", "--exit-after", "17"],
-            env=bare_env(tmp_path, display.env()), cwd=tmp_path,
+            env=kit.bare_env(tmp_path, display.env()), cwd=tmp_path,
             capture_output=True, text=True, timeout=180,
         )  # fmt: skip
     assert kiosk.returncode == 0, kiosk.stderr[-3000:]
     assert shot.exists(), kiosk.stderr[-3000:]
     (artifacts_dir() / "package-kiosk.png").write_bytes(shot.read_bytes())
-    assert non_background_fraction(shot) > 0.05, "the kiosk binary's screen is nearly blank"
+    assert kit.non_background_fraction(shot) > 0.05, "the kiosk binary's screen is nearly blank"
     image = cv2.imread(str(shot))
     assert image is not None
     # The language buttons sit at the top right (Tiếng Việt, ພາສາລາວ, English): drawn.
