@@ -55,7 +55,11 @@ class Outage:
         await fleet.publish(stack, image)  # its sync commands have nowhere to go
         await asyncio.sleep(max(0.0, DOWN_S - 5 - (time.monotonic() - fleet.published_at)))
         self.healed_wall = format_time(datetime.now(UTC))
-        await asyncio.to_thread(stack.start_broker)
+        try:
+            await asyncio.to_thread(stack.start_broker)
+        except TimeoutError:
+            print(f"the broker did not come back; its log:\n{stack.log('mosquitto')[-3000:]}")
+            raise
         self.healed_at = time.monotonic()
         print(f"fault: broker started again after {DOWN_S:.0f} s", flush=True)
         new = fleet.new_asset
