@@ -51,6 +51,7 @@ import random
 import resource
 import selectors
 import shutil
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -630,12 +631,36 @@ def pace(
         POLL_S, ITEM_S, HEARTBEAT_S = saved
 
 
+def steady_ports(k: int) -> list[int]:
+    """k free loopback ports below the kernel's ephemeral range: while a fault run has the
+    server or the broker down, no other process's ``bind(0)`` or outgoing connection can
+    take its port, so it starts again where the screens look for it."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    top = int(ephemeral[0]) - 1
+    ports: list[int] = []
+    for _ in range(100 * k):
+        port = random.randint(max(1024, top - 12000), top)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
+        if len(ports) == k:
+            return ports
+    raise RuntimeError("no free ports below the ephemeral range")
+
+
 def start_stack(n: int, prefix: str) -> tuple[Stack, list[Device]]:
     """Server and broker up on loopback with n devices enrolled (stop it with ``stop``)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, max(soft, 4 * n + 256))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))  # the children inherit it
-    stack = Stack(Path(tempfile.mkdtemp(prefix=prefix)))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    server_port, mqtt_port, mqtt_server_port = steady_ports(3)
+    stack = Stack(root, server_port=server_port, mqtt_port=mqtt_port,
+                  mqtt_server_port=mqtt_server_port)  # fmt: skip
     try:
         t0 = time.monotonic()
         stack.init()
