@@ -3,7 +3,8 @@
 ``FAULTS_DEVICES`` (default 100) simulated screens (``bench/load.py``, taking manifests
 as ``device_runtime`` does: ``bench/server_kill.py``) run against a real server and
 Mosquitto; they poll every ``FAULTS_POLL_S`` (default 20) s. ``FAULTS_KILLS`` times
-(default 3), 5 s apart: an editor uploads a new image
+(default 3), 1 s after the round before (so each kill finds screens still fetching the
+version before: polls, downloads and record posts cut): an editor uploads a new image
 and saves a city-wide playlist, asks the server to publish it, and the server is killed
 with SIGKILL 0-``FAULTS_KILL_WINDOW_MS`` ms after the request went out (round n of k: at
 random in the n-th k-th of that window): before, during or just after the signing and
