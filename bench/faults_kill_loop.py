@@ -1,4 +1,5 @@
-"""The long kill loop (``make faults``): SIGKILL the device 300 times at random moments.
+"""The long kill loop (``make faults``): SIGKILL the device 300 times at random moments
+(``FAULTS_KILL_LOOP_ROUNDS``).
 
 The same checks as ``tests/device/test_kill_loop.py`` (50 kills there),
 with other seeds: after every kill the cache holds only files named by their
@@ -8,6 +9,7 @@ start, also with the server unreachable.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from tests.support.kill_loop import kill_loop
 
-ROUNDS = 300
+ROUNDS = int(os.environ.get("FAULTS_KILL_LOOP_ROUNDS", "300"))
 
 
 def main() -> int:

@@ -17,9 +17,11 @@ gate makes the polls, record posts and retries of one hour (60 polls, 360 record
 Wall-clock timeouts (nginx's, the bridge's reconnect, 5 minutes to heal) are not sped
 up. Heartbeats every 2 s (the server's default allowance is 60 a minute).
 
-Timeline: the uplink is cut; 5 s later an editor at the city publishes a new image for
-the whole city (acknowledged: the city is up); the cut lasts ``FAULTS_RELAY_CUT_S``;
-then the uplink heals and the screens run on for ``FAULTS_RELAY_AFTER_S`` (default 60).
+Timeline: the screens run 5 s; the uplink is cut; 5 s later an editor at the city
+publishes a new image for the whole city (acknowledged: the city is up); the cut lasts
+``FAULTS_RELAY_CUT_S``; then the uplink heals and the screens run on at least
+``FAULTS_RELAY_AFTER_S`` (default 10: five polls at this pace) and until every screen
+holds the new version and no record waits on a screen (at most 5 minutes).
 
 The checker, over what the screens and the server recorded:
 - no screen refused a manifest or went back a version, and every screen at the gate
@@ -53,10 +55,10 @@ from .server_kill import HEAL_WITHIN_S, Acked, CheckedFleet, Editor, went_back
 
 CUT_S = float(os.environ.get("FAULTS_RELAY_CUT_S", "120"))
 SPEEDUP = float(os.environ.get("FAULTS_RELAY_SPEEDUP", "30"))
-AFTER_S = float(os.environ.get("FAULTS_RELAY_AFTER_S", "60"))
+AFTER_S = float(os.environ.get("FAULTS_RELAY_AFTER_S", "10"))  # at least, after healing
 GATE = "adot"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CUT_AT_S = 10.0
+CUT_AT_S = 5.0
 RELAY_DOWN = (502, 503, 504)
 
 
@@ -167,21 +169,25 @@ class CutTheUplink:
             f"records waiting on the gate's screens at most: {fleet.queued_max}",
             flush=True,
         )
+        await asyncio.sleep(AFTER_S)
+
+        async def caught_up() -> bool:
+            queued = any(d.queue for d in fleet.devices)
+            return not queued and server_kill.holding(fleet, fleet.devices, version)
+
+        await server_kill.finish_when(fleet, caught_up, HEAL_WITHIN_S + 10 - AFTER_S)
 
 
 def main() -> int:
     """The run with the screens sped up; ``bench.load``'s pace restored after it (the
     other fault runs share the module in one process)."""
-    saved = load.POLL_S, load.ITEM_S, load.HEARTBEAT_S
-    load.POLL_S, load.ITEM_S, load.HEARTBEAT_S = 60.0 / SPEEDUP, 10.0 / SPEEDUP, 2.0
-    try:
+    with load.pace(poll_s=60.0 / SPEEDUP, item_s=10.0 / SPEEDUP, heartbeat_s=2.0):
         return _run()
-    finally:
-        load.POLL_S, load.ITEM_S, load.HEARTBEAT_S = saved
 
 
 def _run() -> int:
-    seconds = CUT_AT_S + CUT_S + AFTER_S
+    # At most; the run ends once every screen caught up after the cut (``finish_when``).
+    seconds = CUT_AT_S + CUT_S + HEAL_WITHIN_S + 20
     root = Path(tempfile.mkdtemp(prefix="signage-fault-relay-"))
     stack = Stack(root)
     relay: Relay | None = None

@@ -2,11 +2,18 @@
 
 ``FAULTS_DEVICES`` (default 100) simulated screens (``bench/load.py``, taking manifests
 as ``device_runtime`` does: ``bench/server_kill.py``) run against a real server and
-Mosquitto. After 15 s an editor publishes a city-wide playlist with a new image of
+Mosquitto; they poll every ``FAULTS_POLL_S`` (default 20) s. After 5 s an editor
+publishes a city-wide playlist with a new image of
 ``FAULTS_ASSET_KB`` (default 16384) KiB; the server's ``sync`` sends every screen after
-it at once, and as soon as a tenth of the screens have part of the asset the server is
-killed with SIGKILL. It is started again
-``FAULTS_DOWN_S`` (default 5) s later; the screens go on for two poll intervals.
+it within a second (the server runs with ``CONTENT_SERVER_SYNC_RATE_PER_S`` at
+``FAULTS_SYNC_RATE_PER_S``, default 100 screens a second: screens on real links take
+seconds over such a file, so many are part-way at once; the simulated ones on loopback
+take a fraction of a second, and at the server's default 20 a second few would be), and
+as soon as a tenth of the screens have part of the asset the server is killed with
+SIGKILL (if that many never are at once: a second after the first one began, at a moment
+some are part-way). It is started again
+``FAULTS_DOWN_S`` (default 5) s later; the screens go on until every one holds the new
+version (at most 5 minutes), and the run ends.
 
 The checker: as for the publish run (no manifest refused, no version gone back, the
 acknowledged version on every screen within 5 minutes of the restart, records once),
@@ -33,6 +40,8 @@ from .server_kill import Acked, CheckedFleet, Editor
 ASSET_KB = int(os.environ.get("FAULTS_ASSET_KB", "16384"))
 DOWN_S = float(os.environ.get("FAULTS_DOWN_S", "5"))
 MIDWAY = max(1, server_kill.DEVICES // 10)  # kill once this many screens are part-way
+SYNC_RATE = os.environ.get("FAULTS_SYNC_RATE_PER_S", "100")
+RATE_SETTING = "CONTENT_SERVER_SYNC_RATE_PER_S"
 
 
 class KillDuringDownloads:
@@ -44,7 +53,7 @@ class KillDuringDownloads:
     async def __call__(self, fleet: Fleet, stack: Stack, _image: bytes, seconds: float) -> None:
         assert isinstance(fleet, CheckedFleet)
         image = await asyncio.to_thread(load.new_image, ASSET_KB)
-        await asyncio.sleep(15)
+        await asyncio.sleep(5)
         editor = Editor(stack)
         await asyncio.to_thread(editor.login)
         playlist = await asyncio.to_thread(editor.prepare, image, "kill-downloads-notice")
@@ -52,7 +61,12 @@ class KillDuringDownloads:
         assert version is not None, "the publish got no answer (the server is up here)"
         print(f"publish: version {version} with a {len(image) // 1024} KiB image", flush=True)
         deadline = time.monotonic() + 30
-        while fleet.midway() < MIDWAY and time.monotonic() < deadline:
+        first = 0.0  # when a screen first had part of the asset
+        while time.monotonic() < deadline:
+            part_way = fleet.midway()
+            first = first or (time.monotonic() if part_way else 0.0)
+            if part_way >= MIDWAY or (part_way and time.monotonic() - first > 1.0):
+                break
             await asyncio.sleep(0.005)
         self.inflight_at_kill = fleet.inflight
         self.midway_at_kill = fleet.midway()
@@ -65,9 +79,27 @@ class KillDuringDownloads:
         print(f"fault: server back in {healed - t0:.1f} s", flush=True)
         self.acked.append(Acked(version, healed))
 
+        async def caught_up() -> bool:
+            return server_kill.holding(fleet, fleet.devices, version)
+
+        await server_kill.finish_when(fleet, caught_up, server_kill.HEAL_WITHIN_S + 10)
+
 
 def main() -> int:
-    seconds = 15 + 10 + DOWN_S + 2 * load.POLL_S + 15
+    saved = os.environ.get(RATE_SETTING)
+    os.environ[RATE_SETTING] = SYNC_RATE  # the server, and its restart, start with it
+    try:
+        return _run()
+    finally:
+        if saved is None:
+            del os.environ[RATE_SETTING]
+        else:
+            os.environ[RATE_SETTING] = saved
+
+
+def _run() -> int:
+    # At most; the run ends once every screen holds the new version (``finish_when``).
+    seconds = 5 + 60 + DOWN_S + server_kill.HEAL_WITHIN_S + 20
     stack, devices = load.start_stack(server_kill.DEVICES, "signage-fault-kill-downloads-")
     scenario = KillDuringDownloads()
     try:

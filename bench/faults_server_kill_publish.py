@@ -2,7 +2,9 @@
 
 ``FAULTS_DEVICES`` (default 100) simulated screens (``bench/load.py``, taking manifests
 as ``device_runtime`` does: ``bench/server_kill.py``) run against a real server and
-Mosquitto. ``FAULTS_KILLS`` times (default 3), 15 s apart: an editor uploads a new image
+Mosquitto; they poll every ``FAULTS_POLL_S`` (default 20) s. ``FAULTS_KILLS`` times
+(default 3), 1 s after the round before (so each kill finds screens still fetching the
+version before: polls, downloads and record posts cut): an editor uploads a new image
 and saves a city-wide playlist, asks the server to publish it, and the server is killed
 with SIGKILL 0-``FAULTS_KILL_WINDOW_MS`` ms after the request went out (round n of k: at
 random in the n-th k-th of that window): before, during or just after the signing and
@@ -10,7 +12,8 @@ the answer. By default the window is 1.5 times what one publish without a fault 
 measured first (that publish is checked like the others). It is started again
 ``FAULTS_DOWN_S`` (default 5) s later on the same data. If the editor got no answer, she
 publishes again after the restart (what a person does), so every round ends with an
-acknowledged version. The screens then go on for two poll intervals.
+acknowledged version. The screens then go on until every one holds the last
+acknowledged version (at most 5 minutes), and the run ends.
 
 The checker: no screen refused a manifest (every one it was served verified with the
 server's key, named it, and was not older than the one it held) or went back a version;
@@ -36,7 +39,7 @@ from .server_kill import Acked, CheckedFleet, Editor
 KILLS = int(os.environ.get("FAULTS_KILLS", "3"))
 WINDOW_MS = float(os.environ.get("FAULTS_KILL_WINDOW_MS", "0"))  # 0: 1.5x a publish
 DOWN_S = float(os.environ.get("FAULTS_DOWN_S", "5"))
-GAP_S = 15.0
+GAP_S = 1.0
 
 
 class KillDuringPublish:
@@ -73,6 +76,7 @@ class KillDuringPublish:
             delay = (n + random.random()) / KILLS * window_s  # early to late
             await asyncio.sleep(delay)
             t0 = time.monotonic()
+            found_down = fleet.down_errors
             await asyncio.to_thread(server_kill.kill_server, stack)
             version = await publish
             await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - t0)))
@@ -87,14 +91,23 @@ class KillDuringPublish:
             line = (
                 f"round {n + 1}: killed {delay * 1000:.0f} ms into the publish; "
                 f"{'no answer, published again after the restart' if retried else 'answered'}"
-                f" as version {version}; server back in {healed - t0:.1f} s"
+                f" as version {version}; server back in {healed - t0:.1f} s; "
+                f"{fleet.down_errors - found_down} requests of the screens found it down"
             )
             self.rounds.append(line)
             print(f"fault: {line}", flush=True)
+        last = self.acked[-1].version
+
+        async def caught_up() -> bool:
+            return server_kill.holding(fleet, fleet.devices, last)
+
+        await server_kill.finish_when(fleet, caught_up, server_kill.HEAL_WITHIN_S + 10)
 
 
 def main() -> int:
-    seconds = (KILLS + 1) * (GAP_S + DOWN_S + 5) + 2 * load.POLL_S + 15
+    # At most: rounds of a minute each, then the 5 minutes the screens have to catch up.
+    # The run ends as soon as they have (``server_kill.finish_when``).
+    seconds = (KILLS + 1) * (GAP_S + DOWN_S + 60) + server_kill.HEAL_WITHIN_S + 20
     stack, devices = load.start_stack(server_kill.DEVICES, "signage-fault-kill-publish-")
     scenario = KillDuringPublish()
     try:

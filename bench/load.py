@@ -51,11 +51,13 @@ import random
 import resource
 import selectors
 import shutil
+import socket
 import sqlite3
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -348,6 +350,7 @@ class Fleet:
         self.lag_ms: list[float] = []
         self.mqtt_connected_at_end = 0
         self.sync_windows: list[float] = []  # the window of every sync received
+        self.until = 0.0  # when the timed run ends (monotonic): set by ``drive``, see ``finish``
         host, port = url.hostname or "127.0.0.1", url.port or 80
         self.conns = {d.id: Connection(host, port, d.creds.token) for d in devices}
 
@@ -482,18 +485,26 @@ class Fleet:
         """A batch of records got no answer: a failure here (a fault run may expect it)."""
         self.stats.fail(f"events: {str(e)[:60]}")
 
-    async def run_device(self, d: Device, until: float) -> None:
+    def finish(self) -> None:
+        """End the timed run now: a fault run's scenario calls it once it has seen what it
+        waited for (every screen caught up), rather than idling to the last second."""
+        self.until = time.monotonic()
+        for d in self.devices:
+            if d.wake is not None:
+                d.wake.set()
+
+    async def run_device(self, d: Device) -> None:
         assert d.wake is not None
         delay = random.uniform(0, POLL_S)  # devices were switched on at different times
         d.last_record_at = time.monotonic() - random.uniform(0, ITEM_S)
         while True:
-            remaining = until - time.monotonic()
+            remaining = self.until - time.monotonic()
             if remaining <= 0:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(d.wake.wait(), min(delay, remaining))
             d.wake.clear()
-            if time.monotonic() >= until:
+            if time.monotonic() >= self.until:
                 return
             await self.poll(d)
             self.play(d, time.monotonic())
@@ -584,8 +595,8 @@ async def drive(
         fleet.cpu_start = cpu_now(stack)
         fleet.counting = True
         mqtt_fleet.heartbeats = True
-        until = time.monotonic() + seconds
-        tasks = [asyncio.create_task(fleet.run_device(d, until)) for d in devices]
+        fleet.until = time.monotonic() + seconds  # at the latest: ``finish`` may end it sooner
+        tasks = [asyncio.create_task(fleet.run_device(d)) for d in devices]
         await scenario(fleet, stack, image, seconds)
         await asyncio.gather(*tasks)
         fleet.mqtt_connected_at_end = mqtt_fleet.connected
@@ -603,12 +614,53 @@ async def drive(
     return fleet, mqtt_fleet
 
 
+@contextlib.contextmanager
+def pace(
+    poll_s: float | None = None, item_s: float | None = None, heartbeat_s: float | None = None
+) -> Iterator[None]:
+    """The screens' intervals changed for one run (None: kept), restored after it: the
+    fault runs share this module in one process (``python -m bench.faults``)."""
+    global POLL_S, ITEM_S, HEARTBEAT_S
+    saved = POLL_S, ITEM_S, HEARTBEAT_S
+    POLL_S = POLL_S if poll_s is None else poll_s
+    ITEM_S = ITEM_S if item_s is None else item_s
+    HEARTBEAT_S = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
+    try:
+        yield
+    finally:
+        POLL_S, ITEM_S, HEARTBEAT_S = saved
+
+
+def steady_ports(k: int) -> list[int]:
+    """k free loopback ports below the kernel's ephemeral range: while a fault run has the
+    server or the broker down, no other process's ``bind(0)`` or outgoing connection can
+    take its port, so it starts again where the screens look for it."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    top = int(ephemeral[0]) - 1
+    ports: list[int] = []
+    for _ in range(100 * k):
+        port = random.randint(max(1024, top - 12000), top)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
+        if len(ports) == k:
+            return ports
+    raise RuntimeError("no free ports below the ephemeral range")
+
+
 def start_stack(n: int, prefix: str) -> tuple[Stack, list[Device]]:
     """Server and broker up on loopback with n devices enrolled (stop it with ``stop``)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, max(soft, 4 * n + 256))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))  # the children inherit it
-    stack = Stack(Path(tempfile.mkdtemp(prefix=prefix)))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    server_port, mqtt_port, mqtt_server_port = steady_ports(3)
+    stack = Stack(root, server_port=server_port, mqtt_port=mqtt_port,
+                  mqtt_server_port=mqtt_server_port)  # fmt: skip
     try:
         t0 = time.monotonic()
         stack.init()
