@@ -46,7 +46,7 @@ class Window:
             state = self.state()
             return state if state and check(state) else None
 
-        result: dict[str, Any] = wait_until(probe, timeout, what, step=0.1, logs=self.log)
+        result: dict[str, Any] = wait_until(probe, timeout, what, step=0.02, logs=self.log)
         return result
 
     def find(self, action: str) -> dict[str, Any]:
