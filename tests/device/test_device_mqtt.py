@@ -306,8 +306,16 @@ def test_the_seen_command_ids_stay_bounded(tmp_path: Path) -> None:
     seen = SeenCommands(tmp_path / "commands.json")
     old = Command("c-old", "sync", DEVICE, now - timedelta(hours=2), now - timedelta(hours=1))
     seen.ids[old.id] = old.expires_at
-    for i in range(SeenCommands.MAX_IDS + 5):
-        seen.add(Command(f"c-{i}", "sync", DEVICE, now, now + timedelta(minutes=5, seconds=i)), now)
+
+    def command(i: int) -> Command:
+        return Command(f"c-{i}", "sync", DEVICE, now, now + timedelta(minutes=5, seconds=i))
+
+    # A flood already remembered (each add writes the whole file: a thousand adds take
+    # seconds), then five more through add(): over the bound, the shortest-lived go.
+    for i in range(SeenCommands.MAX_IDS):
+        seen.ids[f"c-{i}"] = command(i).expires_at
+    for i in range(SeenCommands.MAX_IDS, SeenCommands.MAX_IDS + 5):
+        seen.add(command(i), now)
     again = SeenCommands(tmp_path / "commands.json")
     assert len(again.ids) == SeenCommands.MAX_IDS and "c-old" not in again
     assert f"c-{SeenCommands.MAX_IDS + 4}" in again and "c-0" not in again

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.support.stack import Stack, admin_headers, artifacts_dir, command
+from tests.support.waiting import wait_until
 from tests.support.xvfb import xvfb
 
 pytestmark = pytest.mark.e2e
@@ -27,8 +28,19 @@ ARTIFACTS = artifacts_dir()
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s = Stack.running(tmp_path_factory.mktemp("alert-stack"), {DEVICE: "adot-hall"})
+    with (s.root / "devices" / f"{DEVICE}.toml").open("a", encoding="utf-8") as f:
+        f.write("heartbeat_interval_s = 1\n")  # the test waits for a beat saying what plays
     yield s
     s.stop()
+
+
+def playing(stack: Stack, headers: dict[str, str]) -> bool:
+    """A heartbeat says a card is on screen: the player is up, and its link subscribed to
+    its commands (the first beat of a connection comes after the subscription)."""
+    r = requests.get(f"{stack.server_url}/api/v1/devices/{DEVICE}", headers=headers, timeout=5)
+    assert r.status_code == 200, r.text
+    beat = r.json()["health"]["heartbeat"] or {}
+    return (beat.get("now_playing") or {}).get("item") is not None
 
 
 def red_fraction(png: bytes) -> float:
@@ -67,7 +79,7 @@ def test_an_alert_covers_the_screen_the_screenshot_shows_it_and_restart_restarts
             env=display.env(), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            time.sleep(6)  # the player is up and showing the gate's playlist
+            wait_until(lambda: playing(stack, headers), 60, "a heartbeat with a card playing")
             before, taken = screenshot(stack, headers, None)
             assert red_fraction(before) < 0.2
 

@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 from content_server.broker import SERVER_USER
 from signage_core import topics
 from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 ROOT_TOPIC = f"{topics.PREFIX}/#"
@@ -66,8 +67,7 @@ class Client:
         return {t for t, _ in self.received}
 
     def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        close_client(self.client)
 
 
 def device(fleet: Fleet, device_id: str, cid: str | None = None) -> Client:

@@ -24,6 +24,7 @@ from content_server.broker import SERVER_USER
 from device_runtime import Runtime
 from signage_core import topics
 from tests.fleet.fleet_kit import SERVER_MQTT_PASSWORD, Fleet, start_fleet
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 BROKER_MAX = 8192
@@ -77,8 +78,7 @@ class Watcher:
             return [p for t, p in self.messages if t == topic and p]
 
     def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        close_client(self.client)
 
 
 def _alert(fleet: Fleet, site: str, text: dict[str, str]) -> dict[str, Any]:

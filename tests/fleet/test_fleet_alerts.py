@@ -21,6 +21,7 @@ from signage_core.alert import SCHEMA
 from signage_core.signing import SigningKey, sign_envelope
 from signage_core.timefmt import format_time
 from tests.fleet.fleet_kit import DEVICES, SERVER_MQTT_PASSWORD, Fleet
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 DEVICE = "adot-hall-1"  # at adot-hall, below the gate adot, below hue
@@ -117,8 +118,7 @@ def test_a_forged_or_unsigned_alert_is_ignored_and_reported(fleet: Fleet, device
             client.publish(topic, payload, qos=1).wait_for_publish(5)
         client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)  # clear retained
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     wait_until(lambda: device.alert_keeper.refused >= refused_before + 3, 3, "3 refusals")
     assert shown(device) == [real["id"]]  # the real alert stays, nothing forged shows
     assert device.heartbeat()["alerts"]["refused"] >= refused_before + 3
@@ -235,8 +235,7 @@ def test_the_server_signs_each_command_for_its_device(fleet: Fleet) -> None:
         assert r.status_code == 202, r.text
         wait_until(lambda: got, 5, "the command on the broker")
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     public = load_signing_key(fleet.settings.signing_key_path).public
     command = accept_command(
         json.loads(got[0]), {public.keyid: public}, "hongvan-9", datetime.now(UTC)
@@ -262,8 +261,7 @@ def test_the_sync_after_a_publish_asks_the_screens_to_spread_out(fleet: Fleet) -
         assert version is not None
         wait_until(lambda: got, 10, "the sync on the broker")
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     public = load_signing_key(fleet.settings.signing_key_path).public
     command = accept_command(
         json.loads(got[0]), {public.keyid: public}, "hongvan-9", datetime.now(UTC)

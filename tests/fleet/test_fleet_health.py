@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 
 from signage_core import topics
 from tests.fleet.fleet_kit import Fleet
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 
@@ -110,8 +111,7 @@ def test_a_reconnect_never_shows_offline(fleet: Fleet) -> None:
             wait_until(lambda: fleet.link.stats["ignored_old_session"] > ignored, 5, "the old will")
             assert fleet.health(device)["state"] == "online"
         finally:
-            second.loop_stop()
-            second.disconnect()
+            close_client(second)
     finally:
         first.loop_stop()
 
@@ -133,8 +133,7 @@ def test_malformed_and_oversized_heartbeats_are_dropped_counted_and_ingest_goes_
             lambda: (fleet.health(device)["heartbeat"] or {}).get("seq") == 3, 5, "the good beat"
         )
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     after = fleet.api("GET", "/fleet/ingest").json()
     assert after["dropped_malformed"] - before.get("dropped_malformed", 0) == 3
     assert after["dropped_oversized"] - before.get("dropped_oversized", 0) == 1
@@ -155,5 +154,4 @@ def test_the_fleet_listing_filters_by_site_subtree_and_state(fleet: Fleet) -> No
         assert fleet.api("GET", "/fleet", params={"site": "nowhere"}).status_code == 404
         assert fleet.api("GET", "/fleet", headers={}).status_code == 401
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)

@@ -9,6 +9,7 @@ import time
 from signage_core import topics
 from tests.fleet.fleet_kit import Fleet
 from tests.fleet.test_fleet_health import beat, device_client, send
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 FLOOD = 500
@@ -42,8 +43,7 @@ def test_a_heartbeat_flood_is_dropped_beyond_the_devices_allowance_and_counted(
         )
         took = time.monotonic() - started
     finally:
-        flooder.loop_stop()
-        flooder.disconnect()
+        close_client(flooder)
 
     # Another device is heard as before.
     calm = device_client(fleet, "hongvan-1")
@@ -53,8 +53,7 @@ def test_a_heartbeat_flood_is_dropped_beyond_the_devices_allowance_and_counted(
             lambda: (fleet.health("hongvan-1")["heartbeat"] or {}).get("seq") == 7, 10, "calm"
         )
     finally:
-        calm.loop_stop()
-        calm.disconnect()
+        close_client(calm)
 
     after = _stats(fleet)
     dropped = after.get("dropped_rate_limited", 0) - before.get("dropped_rate_limited", 0)

@@ -9,6 +9,7 @@ from content_server.uptime import ZONE
 from signage_core import topics
 from tests.fleet.fleet_kit import Fleet
 from tests.fleet.test_fleet_health import beat, device_client, send
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import wait_until
 
 
@@ -36,8 +37,7 @@ def test_heartbeats_add_up_to_uptime_in_the_report(fleet: Fleet) -> None:
         gained = online_s(fleet, device, day) - before
         assert 2 <= gained <= 2 + 10 * 6, gained  # one interval, then the real gaps (≤ 3 × 2 s)
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     rows = fleet.api(
         "GET", "/reports/uptime", params={"since": day, "until": day, "device_id": device}
     ).json()

@@ -14,11 +14,11 @@ Scenario keys:
     app         true: the whole kiosk app (``kiosk_app.app.KioskApp``) with its feedback
                 button; the test opens the form by tapping it ("languages" is unused)
     idle_s      the kiosk's idle timeout in app mode (default 3600)
-    state       where to write, every 0.2 s, what is on screen: {"form": n, "language",
-                "state", "text", "touches", "pending", "records", "keys": [{"label",
-                "action", "x", "y", "w", "h"}], "buttons": [...], "texts": [{"text",
-                "content_w", "content_h", "x", ...}]} with x, y the centre in window
-                pixels from the top left
+    state       where to write, every 0.2 s and on the frame after each touch, what is
+                on screen: {"form": n, "language", "state", "text", "touches", "pending",
+                "records", "keys": [{"label", "action", "x", "y", "w", "h"}],
+                "buttons": [...], "texts": [{"text", "content_w", "content_h", "x", ...}]}
+                with x, y the centre in window pixels from the top left
     commands    a file the test appends JSON lines to: {"shot": path} saves a screenshot,
                 {"quit": true} closes the app
 """
@@ -101,9 +101,12 @@ class Reporter:
         self.form: FeedbackForm | None = None
         self.extra: dict[str, Any] = {}
         self.whole: Any = None  # app mode: the kiosk's root, for its buttons
+        self.refresh: Any = self.report  # app mode: the kiosk's own report
 
     def touched(self, *_: Any) -> None:
         self.touches += 1
+        # Widgets take the touch after this handler: the next frame shows what it did.
+        Clock.schedule_once(self.refresh, 0)
 
     def report(self, _dt: float) -> None:
         self.run_commands()
@@ -215,6 +218,7 @@ def kiosk_app_driver(scenario: dict[str, Any], runtime: Any) -> Any:
             idle = float(scenario.get("idle_s", 3600))
             super().__init__(runtime, KioskSettings(idle_timeout_s=idle), now=utc_now)
             self.reporter = Reporter(scenario, runtime, self.stop)
+            self.reporter.refresh = self._report
             self.seen_form: Any = None
 
         def on_start(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from scripts.loopback.stack import ROOT
 from signage_core.coverage import FALLBACK_FONTS, load_cmap, missing_glyphs
 from tests.support.waiting import wait_until
-from tests.support.xvfb import Display
+from tests.support.xvfb import Display, pointer_to
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Window:
             state = self.state()
             return state if state and check(state) else None
 
-        result: dict[str, Any] = wait_until(probe, timeout, what, step=0.1, logs=self.log)
+        result: dict[str, Any] = wait_until(probe, timeout, what, step=0.02, logs=self.log)
         return result
 
     def find(self, action: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ class Window:
         target = self.find(action)
         before = self.state()["touches"]
         subprocess.run(
-            ["xdotool", "mousemove", "--sync", str(target["x"]), str(target["y"]), "click", "1"],
+            ["xdotool", *pointer_to(target["x"], target["y"]), "click", "1"],
             env=self.display.env(),
             check=True,
             timeout=20,
@@ -72,7 +72,7 @@ class Window:
         """Tap the window at (x, y) pixels from its top left; the state after the tap."""
         before = self.state()["touches"]
         subprocess.run(
-            ["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"],
+            ["xdotool", *pointer_to(x, y), "click", "1"],
             env=self.display.env(),
             check=True,
             timeout=20,

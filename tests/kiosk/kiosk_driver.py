@@ -14,7 +14,8 @@ writes), ``shots`` (a folder: a PNG of every screen once drawn; omit for none),
   ``action`` and its rectangle in window pixels from the top left), ``texts`` (every
   text on screen with its layout), ``dpi``, ``touch_min``, ``shot``;
 * ``scroll``: a scroll ended: ``scroll_y`` (1 top, 0 bottom) and the screen;
-* ``attract``: ``active`` true or false; ``card``: a signage card shown in the loop;
+* ``attract``: ``active`` true or false; ``card``: a signage card shown in the loop (the
+  one on screen when the loop first starts, then each new one);
 * ``alert``: the alert overlay shows ``shown_id`` ("" when hidden);
 * ``warm``: ``ready`` true once every screen has been laid out ahead (see ``KioskApp.warm_up``);
 * ``down``: a touch reached the app (before any widget handled it);
@@ -163,15 +164,17 @@ def main(scenario_path: str) -> int:
 
         Clock.schedule_once(report, 0)
 
+    def on_card(card: Any) -> None:
+        emit("card", item=card.item_id if card else None, language=card and card.language)
+
     def on_attract(_app: Any, active: bool) -> None:
         emit("attract", active=active)
         if active and app.signage is not None and not pending.get("cards_bound"):
             pending["cards_bound"] = True
-            app.signage.bind(
-                on_card=lambda _v, card: emit(
-                    "card", item=card.item_id if card else None, language=card and card.language
-                )
-            )
+            app.signage.bind(on_card=lambda _v, card: on_card(card))
+            showing = app.signage.showing  # the loop's first card came with its start
+            if showing is not None:
+                on_card(showing.card)
             shot_attract()
 
     def shot_attract() -> None:

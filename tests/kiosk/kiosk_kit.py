@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scripts.loopback.xvfb import Display
+from tests.support.xvfb import Display, pointer_to
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -131,7 +131,7 @@ class Kiosk:
 
     def tap_at(self, x: int, y: int) -> float:
         """A tap (press and release) at window pixel (x, y) from the top left; when it was sent."""
-        self.xdotool("mousemove", "--sync", str(x), str(y))
+        self.xdotool(*pointer_to(x, y))
         sent = time.monotonic()
         self.xdotool("click", "1")
         return sent
@@ -149,7 +149,7 @@ class Kiosk:
 
     def drag(self, x: int, y: int, dy: int, steps: int = 20) -> None:
         """A finger put down at (x, y), moved by ``dy`` pixels (negative: up), lifted."""
-        args = ["mousemove", "--sync", str(x), str(y), "mousedown", "1"]
+        args = [*pointer_to(x, y), "mousedown", "1"]
         for i in range(1, steps + 1):
             args += ["mousemove", str(x), str(y + dy * i // steps), "sleep", "0.01"]
         args += ["sleep", "0.05", "mouseup", "1"]

@@ -5,6 +5,7 @@ real taps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.support.stack import Stack, admin_headers, artifacts_dir
 from tests.support.xvfb import xvfb
 
 DEVICE = "adot-hall-k2"
+IDLE_DEVICE = "adot-hall-k3"  # the idle test's kiosk, beside it in the same hall
 ART = artifacts_dir()
 BUTTON = {"vi": "Góp ý", "lo": "ສະແດງຄຳເຫັນ", "en": "Feedback"}
 
@@ -24,12 +26,38 @@ def feedback_button(state: dict[str, Any]) -> dict[str, Any] | None:
     return next((b for b in state["buttons"] if b["action"] == "feedback"), None)
 
 
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One system for both tests, each with a kiosk of its own (so records of its own)."""
+    s = Stack.running(
+        tmp_path_factory.mktemp("stack"), {DEVICE: "adot-hall", IDLE_DEVICE: "adot-hall"}
+    )
+    try:
+        for device in (DEVICE, IDLE_DEVICE):
+            config = s.root / "devices" / f"{device}.toml"
+            config.write_text(config.read_text() + "\npoll_interval_s = 1\n", encoding="utf-8")
+        yield s
+    finally:
+        s.stop()
+
+
+def feedback_from(stack: Stack, device: str) -> list[dict[str, Any]]:
+    """The feedback the server holds from ``device``'s kiosk."""
+    r = requests.get(
+        f"{stack.server_url}/api/v1/feedback",
+        params={"site_id": "adot-hall"},
+        headers=admin_headers(stack),
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return [item for item in r.json()["items"] if item["device_id"] == device]
+
+
 @pytest.mark.live
 def test_feedback_from_a_page_in_lao_reaches_the_server_with_that_page(
     tmp_path: Path, stack: Stack
 ) -> None:
     config = stack.root / "devices" / f"{DEVICE}.toml"
-    config.write_text(config.read_text() + "\npoll_interval_s = 1\n", encoding="utf-8")
     with xvfb(tmp_path / "x") as display:
         with kiosk_window(display, tmp_path / "kiosk", config=str(config), app=True) as window:
             state = window.wait(
@@ -94,13 +122,7 @@ def test_feedback_from_a_page_in_lao_reaches_the_server_with_that_page(
             window.wait(lambda s: s["state"] == "done", "home after cancel")
 
             window.wait(lambda s: s["pending"] == 0, "the record acknowledged", 60)
-        r = requests.get(
-            f"{stack.server_url}/api/v1/feedback",
-            params={"site_id": "adot-hall"},
-            headers=admin_headers(stack),
-            timeout=10,
-        )
-        items = r.json()["items"]
+        items = feedback_from(stack, DEVICE)
         assert [(i["rating"], i["language"], i["page_id"], i["comment"]) for i in items] == [
             (2, "lo", page_id, "ຊ້າ")
         ]
@@ -110,8 +132,7 @@ def test_feedback_from_a_page_in_lao_reaches_the_server_with_that_page(
 def test_a_form_left_alone_is_thrown_away_when_the_kiosk_falls_idle(
     tmp_path: Path, stack: Stack
 ) -> None:
-    config = stack.root / "devices" / f"{DEVICE}.toml"
-    config.write_text(config.read_text() + "\npoll_interval_s = 1\n", encoding="utf-8")
+    config = stack.root / "devices" / f"{IDLE_DEVICE}.toml"
     with xvfb(tmp_path / "x") as display:
         scenario = {"config": str(config), "app": True, "idle_s": 6}
         with kiosk_window(display, tmp_path / "kiosk", **scenario) as window:
@@ -134,14 +155,4 @@ def test_a_form_left_alone_is_thrown_away_when_the_kiosk_falls_idle(
             )
             # everything the kiosk queued (its plays in the attract loop) reached the server
             window.wait(lambda s: s["pending"] == 0, "the queue sent", 60)
-        r = requests.get(
-            f"{stack.server_url}/api/v1/feedback", headers=admin_headers(stack), timeout=10
-        )
-        assert r.json()["total"] == 0
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Any:
-    s = Stack.running(tmp_path / "stack", {DEVICE: "adot-hall"})
-    yield s
-    s.stop()
+        assert feedback_from(stack, IDLE_DEVICE) == []

@@ -21,6 +21,9 @@ Scenario keys:
                     (``time.monotonic()``, the same clock in every process of the machine)
     maintenance     {"after": seconds, "seconds": shown for}: the overlay command, as the
                     runtime's command handler calls it (from another thread)
+    next_after_capture  true: once a card's capture is taken, show the next card at once
+                    (``SignageView.next_card``, as a schedule change does) rather than wait
+                    out the card's ``duration_s``
     exit_after      seconds: stop the app (a safety net)
     exit_after_cards  stop the app once this many cards have been shown
     report          where to write {"cards": [...], "plays": [...], "captured": {...},
@@ -175,6 +178,8 @@ def main(scenario_path: str) -> int:
         in_flight.remove(want["path"])
         if not pending and not in_flight and not scenario.get("run_to_exit"):
             Clock.schedule_once(lambda _dt: app.stop(), 0.1)
+        elif scenario.get("next_after_capture") and not in_flight and app.signage is not None:
+            app.signage.next_card()
 
     def picture_rect(entry: dict[str, Any], _dt: float) -> None:
         view = app.view

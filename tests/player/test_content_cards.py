@@ -95,6 +95,7 @@ def test_customs_documents_and_emergency_pages_fit_their_cards_in_vietnamese_and
         "manifest": signed_dict([playlist("kiosk-pages", items, fallback=True)]),
         "assets_dir": str(tmp_path / "cache"),
         "publish_after": 1.5,  # as the sync worker delivers it: after the window is up
+        "next_after_capture": True,  # 22 cards: not 2 s each once photographed
         "captures": [
             {"item": item_id, "language": lang, "path": str(path)}
             for (item_id, lang), path in shots.items()

@@ -389,8 +389,9 @@ def test_a_4k_60fps_video_drops_frames_and_never_stalls_the_clock(
     fps, count = 60, 180  # 3 s
     cache = tmp_path / "cache"
     sha, meta = store_clip(
-        cache, tmp_path, "heavy.mp4", "video/mp4", fps=fps, frames=count, size=(3840, 2160)
-    )
+        cache, tmp_path, "heavy.mp4", "video/mp4", fps=fps, frames=count, size=(3840, 2160),
+        drawn_at=(1280, 720),
+    )  # fmt: skip
     items = [video_item("heavy", sha, {"vi": "Hướng dẫn"}), welcome_item(duration_s=2)]
     signed = signed_dict([playlist("p", items, fallback=True)], assets={sha: meta})
     signed["layout"] = {**SWITCH_LAYOUT, "ticker": False}

@@ -19,6 +19,7 @@ import pytest
 from content_server.settings import Settings
 from tests.server.content_server_kit import CliResult, cli_add_device
 from tests.support.mosquitto import MOSQUITTO, readable_tmp_dir
+from tests.support.mqtt_watch import close_client
 from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason="needs Mosquitto")
@@ -40,8 +41,7 @@ def connects(port: int, username: str, password: str) -> bool:
     try:
         assert done.wait(10), "no CONNACK from Mosquitto"
     finally:
-        client.loop_stop()
-        client.disconnect()
+        close_client(client)
     return bool(outcome["ok"])
 
 

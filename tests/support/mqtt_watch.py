@@ -11,6 +11,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 
+def close_client(client: mqtt.Client) -> None:
+    """Disconnect cleanly and end the loop thread. In this order: ``loop_stop()`` first
+    waits up to a second for the thread's select to time out; after ``disconnect()``
+    the thread sends the DISCONNECT and ends at once."""
+    client.disconnect()
+    client.loop_stop()
+
+
 class Watcher:
     def __init__(self, port: int, username: str, password: str, topic: str) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
@@ -55,5 +63,4 @@ class Watcher:
                 self._cond.wait(left)
 
     def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        close_client(self.client)
