@@ -27,6 +27,9 @@ from .store import FleetStore, Store
 from .uptime import ZONE
 
 MAX_DAYS = 366
+# Dates a report or a filter may name: wide enough for any real record, narrow enough
+# that a day's local midnight in UTC, and the day after, exist (year 1 or 9999 do not).
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def local_start(day: date) -> datetime:
@@ -38,7 +41,16 @@ def utc_bounds(since: date, until: date) -> tuple[str, str]:
     return format_time(local_start(since)), format_time(local_start(until + timedelta(days=1)))
 
 
+def check_day(what: str, day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInputError(
+            f"{what} ({day}) is out of range: use a date from {EARLIEST} to {LATEST}"
+        )
+
+
 def check_period(since: date, until: date) -> None:
+    check_day("the start", since)
+    check_day("the end", until)
     if until < since:
         raise InvalidInputError(f"the report ends ({until}) before it starts ({since})")
     if (until - since).days >= MAX_DAYS:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 
 from signage_core.languages import LANGUAGES
 
+from .. import reports
 from ..access import Scope, UserScope
 from ..deps import State
 from ..errors import InvalidInputError
@@ -26,9 +27,13 @@ from .reports import devices_at, local_midnight_utc
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000  # past any real count; SQLite's integers end at 2**63
 
 
 def check_dates(since: date | None, until: date | None) -> None:
+    for name, day in (("'since'", since), ("'until'", until)):
+        if day is not None:
+            reports.check_day(name, day)
     if since is not None and until is not None and until < since:
         raise InvalidInputError(f"'until' ({until}) is before 'since' ({since}); swap them")
 
@@ -54,7 +59,7 @@ def list_feedback(
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
     language: Annotated[str | None, Query(description="A language code: vi, lo, en, …")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FeedbackPage:
     check_dates(since, until)
     check_language(language)
