@@ -40,6 +40,7 @@ def arenas_used(mode: str) -> int:
     return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
 
 
+@pytest.mark.live  # a timed subprocess wait: libfaketime can make it fail with EINVAL
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
 def test_threads_share_at_most_two_arenas_once_capped() -> None:
     assert arenas_used("free") > ARENAS  # without the cap each thread gets its own
