@@ -204,7 +204,7 @@ def run_device_app(
 
     from .memory import cap_malloc_arenas
 
-    cap_malloc_arenas()  # before the runtime's, Kivy's and the decoders' threads
+    cap_malloc_arenas()  # before the runtime's threads and the video decoders start
     runtime = Runtime(settings, app_name=app_name, app_version=version)
     runtime.start()
     watch_main_loop()

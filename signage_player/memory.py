@@ -3,13 +3,13 @@
 glibc gives each thread that allocates its own malloc arena, up to eight per core.
 The player starts a decoder thread for every video it plays, and OpenCV's FFmpeg
 starts threads of its own; what they free stays in their arenas, scattered, so the
-process kept growing by about 4 MiB a minute over a mixed loop (254 → 372 MiB in
+process kept growing by about 2 MiB a minute over a mixed loop (254 → 372 MiB in
 30 minutes) with no Python object leaking. With at most two arenas the same loop is
 flat (measured in ``bench/bench_player_start.py``; the figures are in
 ``docs/benchmarks.md``).
 
 ``cap_malloc_arenas()`` sets that limit with ``mallopt(M_ARENA_MAX)`` at start,
-before the runtime's and Kivy's threads exist, so it needs no environment from
+before the runtime's threads and the first decoder start, so it needs no environment from
 systemd or the technician and works the same in the PyInstaller binary. A
 ``MALLOC_ARENA_MAX`` already in the environment is glibc's own setting and wins. On
 a C library without ``mallopt`` (not glibc) it does nothing.
